@@ -1,0 +1,1 @@
+"""Shipped model files (NAME.json cards beside their weights), installed as gazenet_app.models."""

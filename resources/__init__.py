@@ -1,0 +1,1 @@
+"""Icons, desktop entry and notices shipped with the app, installed as gazenet_app.resources."""
