@@ -25,3 +25,10 @@ def shared_dir() -> Path:
 def faces_dir(shared_dir: Path) -> Path:
     """The 24 real photos of ../shared/data/faces."""
     return shared_dir / "data" / "faces"
+
+
+# Fixture modules under tests/fixtures/ (tests/ is on sys.path through this conftest's rootdir insertion).
+pytest_plugins = [
+    f"fixtures.{p.stem}" for p in sorted((Path(__file__).parent / "fixtures").glob("*.py"))
+    if not p.stem.startswith("_")
+]
