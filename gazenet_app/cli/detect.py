@@ -1,0 +1,127 @@
+"""`gazenet detect IMAGES_OR_FOLDER`: face boxes per image, no pose model needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+__all__ = ["add_parser", "run", "collect_images"]
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the `detect` subcommand."""
+    from gazenet_app.detect.registry import DEFAULT_DETECTOR, get_detector_list, get_preset_list
+
+    p = subparsers.add_parser("detect", help="find faces in images (no pose model needed)",
+                              description="Print the face boxes found in each image; optionally save them "
+                                          "as JSON and draw them on copies of the images.")
+    p.add_argument("inputs", nargs="+", metavar="IMAGES_OR_FOLDER", help="image files and/or folders of images")
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=get_detector_list(),
+                   help=f"face detector (default: {DEFAULT_DETECTOR})")
+    p.add_argument("--preset", default="accurate", choices=get_preset_list(),
+                   help="detector preset: accurate (small faces, annotation) or live (webcam speed)")
+    p.add_argument("--min-face", type=int, default=None, help="override the preset's smallest face (px)")
+    p.add_argument("--json", metavar="PATH", default=None, help="write all boxes to this JSON file")
+    p.add_argument("--save", metavar="DIR", default=None, help="write each image with its boxes drawn here")
+    p.add_argument("--canonical", action="store_true",
+                   help="report gazenet's canonical face boxes instead of the detector's own")
+    p.set_defaults(func=run)
+    return p
+
+
+def collect_images(inputs: List[str]) -> List[Path]:
+    """Image paths from files and folders (folders: their images, sorted); SourceError when none."""
+    from gazenet_app.core.errors import SourceError
+    from gazenet_app.core.video import IMAGE_EXTENSIONS
+
+    paths: List[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise SourceError(f"no images in folder {p}")
+            paths.extend(found)
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise SourceError(f"input not found: {p}")
+    return paths
+
+
+def _draw(rgb, boxes):
+    import cv2
+
+    out = rgb.copy()
+    t = max(1, int(round(max(rgb.shape[:2]) / 500)))
+    for b in boxes:
+        cv2.rectangle(out, (int(round(b.x1)), int(round(b.y1))), (int(round(b.x2)), int(round(b.y2))),
+                      (0, 255, 0), t)
+        for x, y in b.landmarks or ():
+            cv2.circle(out, (int(round(x)), int(round(y))), t + 1, (255, 0, 0), -1)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Detect faces in every image and print `path: N faces` plus one line per box."""
+    import cv2
+
+    from gazenet_app.core.errors import ExportError
+    from gazenet_app.core.video import read_image
+    from gazenet_app.detect.registry import get_detector
+
+    kw = {"min_face": args.min_face} if getattr(args, "min_face", None) else {}
+    detector = get_detector(args.detector, args.preset, **kw)
+    paths = collect_images(args.inputs)
+    save = Path(args.save) if args.save else None
+    if save is not None:
+        try:
+            save.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ExportError(f"cannot create folder {save}: {e.strerror or e}") from None
+    records = []
+    total, total_ms = 0, 0.0
+    for path in paths:
+        rgb = read_image(path)
+        t0 = time.perf_counter()
+        boxes = detector.detect(rgb)
+        ms = (time.perf_counter() - t0) * 1000.0
+        if args.canonical:
+            boxes = [detector.to_canonical(b) for b in boxes]
+        total += len(boxes)
+        total_ms += ms
+        sys.stdout.write(f"{path}: {len(boxes)} faces ({ms:.0f} ms)\n")
+        for b in boxes:
+            sys.stdout.write(f"  {b.x1:.1f} {b.y1:.1f} {b.x2:.1f} {b.y2:.1f} score={b.score:.3f}\n")
+        records.append({"image": str(path), "width": int(rgb.shape[1]), "height": int(rgb.shape[0]),
+                        "ms": round(ms, 2),
+                        "faces": [{"box": [round(v, 2) for v in b.as_tuple()], "score": round(b.score, 4),
+                                   "landmarks": ([[round(x, 2), round(y, 2)] for x, y in b.landmarks]
+                                                 if b.landmarks else None)} for b in boxes]})
+        if save is not None:
+            out = save / (path.stem + ".png")
+            ok, buf = cv2.imencode(".png", cv2.cvtColor(_draw(rgb, boxes), cv2.COLOR_RGB2BGR))
+            try:
+                buf.tofile(str(out))
+            except OSError as e:
+                raise ExportError(f"cannot write {out}: {e.strerror or e}") from None
+    sys.stdout.write(f"{total} faces in {len(paths)} images ({total_ms / max(len(paths), 1):.0f} ms per image, "
+                     f"detector {detector.name}/{detector.preset})\n")
+    if args.json:
+        doc = {"detector": detector.metadata(), "canonical": bool(args.canonical), "images": records}
+        tmp = f"{args.json}.partial"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(doc, f, indent=1)
+            os.replace(tmp, args.json)
+        except OSError as e:
+            raise ExportError(f"cannot write {args.json}: {e.strerror or e}") from None
+    return 0

@@ -1,0 +1,50 @@
+"""Box overlap and non-maximum suppression on numpy arrays of (x1, y1, x2, y2) boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["box_iou", "nms"]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of boxes a (N, 4) and b (M, 4) -> (N, M); empty boxes have IoU 0."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = iw * ih
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.3, top_k: int = -1) -> np.ndarray:
+    """Indices of the boxes kept by greedy NMS, best score first (ties keep the lower index)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if boxes.shape[0] == 0:
+        return np.zeros((0,), dtype=np.int64)
+    order = np.argsort(-scores, kind="stable")
+    b = boxes[order]
+    x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    area = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    alive = np.ones(len(order), dtype=bool)
+    keep = []
+    for i in range(len(order)):
+        if not alive[i]:
+            continue
+        keep.append(order[i])
+        if 0 < top_k <= len(keep):
+            break
+        rest = np.nonzero(alive[i + 1:])[0] + i + 1
+        if rest.size == 0:
+            break
+        iw = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
+        ih = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
+        inter = iw * ih
+        union = area[i] + area[rest] - inter
+        iou = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+        alive[rest[iou > iou_threshold]] = False
+    return np.asarray(keep, dtype=np.int64)

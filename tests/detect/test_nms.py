@@ -1,0 +1,55 @@
+"""NMS and IoU against brute-force references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gazenet_app.detect.nms import box_iou, nms
+
+
+def _iou_ref(a, b):
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _nms_ref(boxes, scores, thr):
+    order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
+    keep = []
+    for i in order:
+        if all(_iou_ref(boxes[i], boxes[k]) <= thr for k in keep):
+            keep.append(i)
+    return keep
+
+
+def _random_boxes(rng, n):
+    xy = rng.uniform(0, 100, size=(n, 2))
+    wh = rng.uniform(5, 40, size=(n, 2))
+    return np.hstack([xy, xy + wh])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_iou_matches_reference(seed):
+    rng = np.random.default_rng(seed)
+    a, b = _random_boxes(rng, 7), _random_boxes(rng, 5)
+    ref = np.array([[_iou_ref(x, y) for y in b] for x in a])
+    np.testing.assert_allclose(box_iou(a, b), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("thr", [0.3, 0.5])
+def test_nms_matches_brute_force(seed, thr):
+    rng = np.random.default_rng(seed)
+    boxes = _random_boxes(rng, 60)
+    scores = np.round(rng.uniform(size=60), 1)  # ties on purpose
+    assert list(nms(boxes, scores, thr)) == _nms_ref(boxes, scores, thr)
+
+
+def test_nms_edge_cases():
+    assert nms(np.zeros((0, 4)), np.zeros(0)).shape == (0,)
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], float)
+    assert list(nms(boxes, [0.5, 0.9, 0.1], 0.3)) == [1, 2]
+    assert list(nms(boxes, [0.5, 0.9, 0.1], 0.3, top_k=1)) == [1]
