@@ -1,0 +1,129 @@
+"""Flags shared by every subcommand (same names everywhere) and the builders they feed.
+
+`--model NAME_OR_PATH`, `--detector NAME`, `--preset NAME`, `--device cpu|gpu:0[,gpu:1...]`,
+`-o/--output PATH` (the main output), `--json PATH` (a JSON report). Builders import heavy modules lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from pathlib import Path
+from gazenet_app.core.errors import ExportError, GazenetError
+
+__all__ = [
+    "add_model_arg",
+    "add_detector_args",
+    "add_device_arg",
+    "add_output_arg",
+    "add_json_arg",
+    "parse_device",
+    "build_detector",
+    "load_model",
+    "build_pipeline",
+    "write_json_report",
+    "DEFAULT_DETECTOR",
+]
+
+DEFAULT_DETECTOR = "mtcnn"
+_DEVICE_RE = re.compile(r"^(cpu|gpu:\d+(,gpu:\d+)*)$")
+
+
+def parse_device(text: str) -> str:
+    """Validate `cpu` or `gpu:0[,gpu:1...]` (argparse type); returns it normalised."""
+    value = text.strip().lower().replace(" ", "")
+    if not _DEVICE_RE.match(value):
+        raise argparse.ArgumentTypeError(f"invalid device {text!r}: use cpu or gpu:0 (several: gpu:0,gpu:1)")
+    return value
+
+
+def _detector_choices():
+    try:
+        from gazenet_app.detect.registry import get_detector_list, get_preset_list
+    except (ModuleNotFoundError, ImportError):
+        return None, None
+    return list(get_detector_list()), list(get_preset_list())
+
+
+def add_model_arg(parser: argparse.ArgumentParser) -> None:
+    """`--model NAME_OR_PATH` (default: the store's default model)."""
+    parser.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+                        help="pose model: an installed name (see `gazenet models`) or a card .json path "
+                             "(default: the default installed model)")
+
+
+def add_detector_args(parser: argparse.ArgumentParser) -> None:
+    """`--detector NAME` and `--preset NAME`."""
+    names, presets = _detector_choices()
+    parser.add_argument("--detector", default=DEFAULT_DETECTOR, choices=names,
+                        help=f"face detector (default: {DEFAULT_DETECTOR})")
+    parser.add_argument("--preset", default=None, choices=presets,
+                        help="detector preset, e.g. accurate (small faces) or live (speed); "
+                             "default: the detector's own")
+
+
+def add_device_arg(parser: argparse.ArgumentParser) -> None:
+    """`--device cpu|gpu:0[,gpu:1...]`."""
+    parser.add_argument("--device", default="cpu", type=parse_device,
+                        help="where the pose network runs: cpu (default) or gpu:0[,gpu:1...]")
+
+
+def add_output_arg(parser: argparse.ArgumentParser, required: bool = False, help: str = "main output") -> None:
+    """`-o/--output PATH`."""
+    parser.add_argument("-o", "--output", metavar="PATH", required=required, default=None, help=help)
+
+
+def add_json_arg(parser: argparse.ArgumentParser, help: str = "also write a JSON report here") -> None:
+    """`--json PATH`."""
+    parser.add_argument("--json", metavar="PATH", default=None, help=help)
+
+
+def build_detector(args: argparse.Namespace):
+    """The detector named by `--detector` / `--preset`."""
+    from gazenet_app.core.errors import DetectorError
+    from gazenet_app.detect.registry import get_detector
+
+    try:
+        return get_detector(args.detector, preset=getattr(args, "preset", None))
+    except ValueError as e:
+        raise DetectorError(str(e)) from None
+
+
+def load_model(args: argparse.Namespace):
+    """The pose model named by `--model` on `--device`; ModelNotFoundError says how to get one."""
+    from gazenet_app.model_zoo.pose import load_pose_model
+
+    return load_pose_model(args.model, device=getattr(args, "device", "cpu"))
+
+
+def build_pipeline(args: argparse.Namespace, smoothing: bool = False, detect_every: int = 1):
+    """Detector + pose model + tracker (+ smoother) as one `Pipeline`."""
+    from gazenet_app.pipeline import Pipeline
+
+    detector = build_detector(args)
+    model = load_model(args)
+    smoother = None
+    if smoothing:
+        try:
+            from gazenet_app.track.smoothing import PoseSmoother
+        except ModuleNotFoundError as e:
+            raise GazenetError(f"--smooth needs gazenet_app.track.smoothing, which is missing ({e.name})") from None
+        smoother = PoseSmoother()
+    return Pipeline(detector, model, smoother=smoother, detect_every=detect_every)
+
+
+def write_json_report(path: str, doc: dict) -> Path:
+    """Write a JSON report atomically; ExportError when it cannot be written."""
+    p = Path(path)
+    tmp = p.with_name(p.name + ".partial")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1, default=str)
+            fh.write("\n")
+        os.replace(tmp, p)
+    except OSError as e:
+        raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
+    return p

@@ -1,0 +1,121 @@
+"""`gazenet predict IMG... [--save DIR] [--json PATH]`: yaw, pitch, roll of every face in images."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import List
+
+from gazenet_app.cli.common import (add_detector_args, add_device_arg, add_json_arg, add_model_arg,
+                                    write_json_report)
+
+__all__ = ["add_parser", "run", "collect_inputs"]
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the `predict` subcommand."""
+    p = subparsers.add_parser("predict", help="head pose of every face in images",
+                              description="Print yaw, pitch and roll (degrees, Hopenet's convention) of every "
+                                          "face in the images; optionally write the images with overlays.")
+    p.add_argument("inputs", nargs="+", metavar="IMG", help="image files or folders of images")
+    p.add_argument("--save", metavar="DIR", default=None,
+                   help="write each image with boxes and pose axes drawn into DIR (as NAME_pose.jpg)")
+    p.add_argument("--cube", action="store_true", help="draw a pose cube too (with --save)")
+    add_model_arg(p)
+    add_detector_args(p)
+    add_device_arg(p)
+    add_json_arg(p, help="write the results as JSON to PATH")
+    p.set_defaults(func=run)
+    return p
+
+
+def collect_inputs(inputs: List[str]) -> List[Path]:
+    """Image paths from files and folders (a folder gives its images); SourceError for missing/empty."""
+    from gazenet_app.core.errors import SourceError
+    from gazenet_app.core.video import ImageSequenceSource, open_source
+
+    paths: List[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            src = open_source(p)  # SourceError when it holds no image
+            if not isinstance(src, ImageSequenceSource):  # pragma: no cover - folders are image sequences
+                raise SourceError(f"{p} is not a folder of images")
+            for note in src.notes:
+                log.info(note)
+            paths.extend(src.paths)
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise SourceError(f"image not found: {p}")
+    return paths
+
+
+def _save(rgb, path: Path) -> None:
+    import cv2
+
+    from gazenet_app.core.errors import ExportError
+
+    ok, buf = cv2.imencode(path.suffix or ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ExportError(f"cannot encode {path}")
+    try:
+        buf.tofile(str(path))
+    except OSError as e:
+        raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Estimate and print the pose of every face in every image."""
+    from gazenet_app.cli.common import build_pipeline
+    from gazenet_app.core.draw import draw_frame_result
+    from gazenet_app.core.errors import ExportError
+    from gazenet_app.core.video import Frame, read_image
+
+    paths = collect_inputs(args.inputs)
+    rgbs = {}
+    for path in paths[:1]:
+        rgbs[path] = read_image(path)  # a bad first image fails before the model loads
+    save = Path(args.save) if args.save else None
+    if save is not None:
+        try:
+            save.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ExportError(f"cannot create folder {save}: {e.strerror or e}") from None
+    pipeline = build_pipeline(args)
+    out = sys.stdout
+    out.write(f"{'image':<28} {'face':>4} {'x1':>7} {'y1':>7} {'x2':>7} {'y2':>7} {'score':>6} "
+              f"{'yaw':>7} {'pitch':>7} {'roll':>7}  valid\n")
+    records, n_faces = [], 0
+    for i, path in enumerate(paths):
+        rgb = rgbs.pop(path, None)
+        if rgb is None:
+            rgb = read_image(path)
+        pipeline.reset()
+        result = pipeline.process(Frame(i, 0.0, rgb, path.name))
+        n_faces += len(result.faces)
+        if not result.faces:
+            out.write(f"{path.name:<28} no face\n")
+        for f in result.faces:
+            b, p = f.box, f.pose
+            angles = (f"{p.yaw:7.1f} {p.pitch:7.1f} {p.roll:7.1f}" if p is not None else f"{'-':>7} " * 3)
+            out.write(f"{path.name:<28} {f.face_id:>4} {b.x1:7.1f} {b.y1:7.1f} {b.x2:7.1f} {b.y2:7.1f} "
+                      f"{b.score:6.3f} {angles}  {'yes' if f.pose_valid else 'no'}\n")
+        records.append({"image": str(path), "width": int(rgb.shape[1]), "height": int(rgb.shape[0]),
+                        "faces": [{"face_id": f.face_id, "box": [round(v, 2) for v in f.box.as_tuple()],
+                                   "det_score": round(f.box.score, 4),
+                                   "yaw": None if f.pose is None else round(f.pose.yaw, 3),
+                                   "pitch": None if f.pose is None else round(f.pose.pitch, 3),
+                                   "roll": None if f.pose is None else round(f.pose.roll, 3),
+                                   "pose_valid": f.pose_valid} for f in result.faces],
+                        "timing_ms": {k: round(v, 2) for k, v in result.timing.items()}})
+        if save is not None:
+            _save(draw_frame_result(rgb, result, show_cube=args.cube), save / f"{path.stem}_pose.jpg")
+    log.info("%d faces in %d images", n_faces, len(paths))
+    if args.json:
+        write_json_report(args.json, {"provenance": pipeline.describe(), "images": records})
+    return 0

@@ -1,0 +1,515 @@
+"""Annotation writers and readers: CSV and JSON Lines written incrementally, a sidecar, an annotated video.
+
+Durability rules (shared by every writer):
+- rows go to `OUT.partial` (`OUT.partial.avi` for videos), flushed after every frame and fsync'ed at least
+  once a second, so a crash, a kill or Ctrl-C loses at most the frame being written;
+- `close()` renames the partial onto `OUT` with `os.replace` (atomic), so a file with the final name is always
+  complete; `abort()` leaves the partial in place for `resume`;
+- `resume` reads the partial, drops a trailing incomplete line and reports the last frame known complete, so
+  the loop restarts after it without duplicate rows (see `resume_writers`);
+- PermissionError, a full disk (ENOSPC) and other OSErrors become `ExportError` with the path and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+from gazenet_app.core.errors import ExportError
+from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+
+__all__ = [
+    "CSV_COLUMNS",
+    "RAW_COLUMNS",
+    "csv_columns",
+    "partial_path",
+    "sidecar_path",
+    "CsvWriter",
+    "JsonlWriter",
+    "VideoWriter",
+    "resume_writers",
+    "write_sidecar",
+    "read_sidecar",
+    "read_annotations",
+    "read_jsonl",
+    "VIDEO_CODECS",
+]
+
+log = logging.getLogger(__name__)
+
+CSV_COLUMNS: Tuple[str, ...] = ("source", "frame", "timestamp_ms", "face_id", "x1", "y1", "x2", "y2",
+                                "det_score", "yaw", "pitch", "roll", "pose_valid")
+#: Appended when smoothing is on: the unsmoothed angles.
+RAW_COLUMNS: Tuple[str, ...] = ("yaw_raw", "pitch_raw", "roll_raw")
+
+#: Annotated-video codecs by extension (OpenCV headless has no H.264 encoder).
+VIDEO_CODECS: Dict[str, str] = {".avi": "MJPG", ".mp4": "mp4v"}
+
+FSYNC_INTERVAL_S = 1.0
+PathLike = Union[str, os.PathLike]
+
+
+def csv_columns(smoothing: bool = False) -> Tuple[str, ...]:
+    """The fixed CSV header, with the raw-angle columns when smoothing is on."""
+    return CSV_COLUMNS + (RAW_COLUMNS if smoothing else ())
+
+
+def partial_path(path: PathLike) -> Path:
+    """Where a writer for `path` writes until it is closed: `OUT.partial` (`OUT.partial.avi` for videos)."""
+    p = Path(path)
+    if p.suffix.lower() in VIDEO_CODECS:
+        return p.with_name(p.stem + ".partial" + p.suffix)
+    return p.with_name(p.name + ".partial")
+
+
+def sidecar_path(path: PathLike) -> Path:
+    """The provenance sidecar of an output: `clip.csv` -> `clip.meta.json`."""
+    p = Path(path)
+    return p.with_name(p.stem + ".meta.json")
+
+
+def _export_error(action: str, path: Path, e: OSError) -> ExportError:
+    if isinstance(e, PermissionError):
+        why = "permission denied"
+    elif e.errno == errno.ENOSPC:
+        why = "no space left on the device"
+    else:
+        why = e.strerror or str(e)
+    return ExportError(f"cannot {action} {path}: {why}")
+
+
+def _fmt(v: Optional[float], digits: int) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    return f"{float(v):.{digits}f}"
+
+
+def _float(s: str) -> Optional[float]:
+    return float(s) if s not in ("", None) else None
+
+
+class _IncrementalWriter:
+    """Shared machinery: open the partial, write whole frames, flush, fsync, rename or keep on abort."""
+
+    #: True when every processed frame leaves a record (so the last record is the last processed frame).
+    records_empty_frames = False
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self.partial = partial_path(self.path)
+        self._fh: Optional[io.TextIOBase] = None
+        self._last_sync = 0.0
+        self.frames_written = 0
+        self.rows_written = 0
+
+    # -- opening ---------------------------------------------------------------------------------------
+    def open(self, resume: bool = False) -> None:
+        """Open the partial: truncated, or for appending when resuming (after `last_complete_frame`)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if resume and self.partial.exists():
+                self._trim_incomplete_tail()
+                self._fh = open(self.partial, "a", encoding="utf-8", newline="")
+            else:
+                self._fh = open(self.partial, "w", encoding="utf-8", newline="")
+                self._write_header()
+        except OSError as e:
+            raise _export_error("write", self.partial, e) from None
+
+    def _write_header(self) -> None:
+        pass
+
+    def _trim_incomplete_tail(self) -> None:
+        """Cut a last line that has no newline (a write cut by a kill or a full disk)."""
+        with open(self.partial, "rb+") as fh:
+            data = fh.read()
+            cut = data.rfind(b"\n") + 1
+            if cut < len(data):
+                fh.truncate(cut)
+                log.info("dropped an incomplete last line of %s", self.partial)
+
+    def _complete_lines(self) -> List[str]:
+        if not self.partial.exists():
+            return []
+        data = self.partial.read_bytes()
+        cut = data.rfind(b"\n") + 1
+        return data[:cut].decode("utf-8", errors="replace").splitlines()
+
+    # -- resuming --------------------------------------------------------------------------------------
+    def last_complete_frame(self) -> Tuple[Optional[int], bool]:
+        """(frame, bounded): every frame <= `frame` is complete in the partial.
+
+        `bounded` False means this writer sets no limit (e.g. a CSV with no rows yet).
+        """
+        raise NotImplementedError
+
+    def rollback(self, last_frame: Optional[int]) -> None:
+        """Rewrite the partial keeping only records of frames <= last_frame (None: keep none)."""
+        raise NotImplementedError
+
+    def _rewrite_partial(self, lines: List[str]) -> None:
+        tmp = self.partial.with_name(self.partial.name + ".tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write("".join(line + "\n" for line in lines))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.partial)
+        except OSError as e:
+            raise _export_error("write", self.partial, e) from None
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def write(self, result: FrameResult) -> None:
+        """Append one frame's records and flush them."""
+        if self._fh is None:
+            raise ExportError(f"{self.path} is not open for writing")
+        text = self._format(result)
+        try:
+            if text:
+                self._fh.write(text)
+            self._fh.flush()
+            now = time.monotonic()
+            if now - self._last_sync >= FSYNC_INTERVAL_S:
+                os.fsync(self._fh.fileno())
+                self._last_sync = now
+        except OSError as e:
+            raise _export_error("write", self.partial, e) from None
+        self.frames_written += 1
+
+    def _format(self, result: FrameResult) -> str:
+        raise NotImplementedError
+
+    # -- closing ---------------------------------------------------------------------------------------
+    def _close_handle(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            fh.flush()
+            os.fsync(fh.fileno())
+        except OSError as e:
+            try:
+                fh.close()
+            except OSError:
+                pass
+            raise _export_error("write", self.partial, e) from None
+        fh.close()
+
+    def close(self) -> None:
+        """Finish: flush, fsync and rename the partial onto the final name (atomic)."""
+        self._close_handle()
+        if not self.partial.exists():
+            return
+        try:
+            os.replace(self.partial, self.path)
+        except OSError as e:
+            raise _export_error("rename the finished file to", self.path, e) from None
+
+    def abort(self) -> None:
+        """Stop without finishing: the partial stays on disk for `resume`; errors are logged, not raised."""
+        try:
+            self._close_handle()
+        except ExportError as e:
+            log.error("%s", e)
+
+    @property
+    def is_open(self) -> bool:
+        """True between `open` and `close`/`abort`."""
+        return self._fh is not None
+
+    def __enter__(self):
+        if self._fh is None:
+            self.open()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class CsvWriter(_IncrementalWriter):
+    """One row per face with the fixed columns (`csv_columns`); a frame's rows are written in one go."""
+
+    def __init__(self, path: PathLike, smoothing: bool = False) -> None:
+        super().__init__(path)
+        self.smoothing = smoothing
+        self.columns = csv_columns(smoothing)
+
+    def _write_header(self) -> None:
+        self._fh.write(",".join(self.columns) + "\n")
+        self._fh.flush()
+
+    def _check_header(self, lines: List[str]) -> None:
+        if not lines:
+            return
+        header = tuple(next(csv.reader([lines[0]])))
+        if header != self.columns:
+            other = "on" if header == csv_columns(not self.smoothing) else "different"
+            raise ExportError(f"cannot resume {self.partial}: its columns do not match this run "
+                              f"(smoothing was {other}); delete it or run with the same options")
+
+    def _rows(self) -> Tuple[List[str], List[int]]:
+        lines = self._complete_lines()
+        self._check_header(lines)
+        frames = []
+        col = self.columns.index("frame")
+        for row in csv.reader(lines[1:]):
+            try:
+                frames.append(int(row[col]))
+            except (IndexError, ValueError):
+                frames.append(-1)
+        return lines, frames
+
+    def last_complete_frame(self) -> Tuple[Optional[int], bool]:
+        _, frames = self._rows()
+        if not frames:
+            return None, False
+        # the last frame with rows may have lost rows to the interruption: only frames before it are sure
+        return frames[-1] - 1, True
+
+    def rollback(self, last_frame: Optional[int]) -> None:
+        lines, frames = self._rows()
+        keep = [lines[0]] if lines else [",".join(self.columns)]
+        if last_frame is not None:
+            keep += [line for line, f in zip(lines[1:], frames) if 0 <= f <= last_frame]
+        self.rows_written = len(keep) - 1
+        self._rewrite_partial(keep)
+
+    def _format(self, result: FrameResult) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        for face in result.faces:
+            b, p = face.box, face.pose
+            row = [result.source, result.index, _fmt(result.timestamp_ms, 3), face.face_id,
+                   _fmt(b.x1, 2), _fmt(b.y1, 2), _fmt(b.x2, 2), _fmt(b.y2, 2), _fmt(b.score, 4),
+                   _fmt(p.yaw if p else None, 3), _fmt(p.pitch if p else None, 3),
+                   _fmt(p.roll if p else None, 3), "true" if face.pose_valid else "false"]
+            if self.smoothing:
+                r = face.pose_raw
+                row += [_fmt(r.yaw if r else None, 3), _fmt(r.pitch if r else None, 3),
+                        _fmt(r.roll if r else None, 3)]
+            w.writerow(row)
+            self.rows_written += 1
+        return buf.getvalue()
+
+
+def _face_record(face: FaceResult) -> dict:
+    rec = {"face_id": face.face_id,
+           "box": [round(v, 2) for v in face.box.as_tuple()],
+           "det_score": round(float(face.box.score), 4),
+           "pose": None if face.pose is None else [round(v, 3) for v in face.pose.as_tuple()],
+           "pose_valid": bool(face.pose_valid),
+           "tracked_only": bool(face.tracked_only)}
+    if face.pose_raw is not None and face.pose_raw != face.pose:
+        rec["pose_raw"] = [round(v, 3) for v in face.pose_raw.as_tuple()]
+    if face.box.landmarks is not None:
+        rec["landmarks"] = [[round(x, 2), round(y, 2)] for x, y in face.box.landmarks]
+    return rec
+
+
+class JsonlWriter(_IncrementalWriter):
+    """One JSON object per processed frame (frames without faces too), with its faces and timings."""
+
+    records_empty_frames = True
+
+    def _records(self) -> Tuple[List[str], List[int]]:
+        lines, frames = [], []
+        for line in self._complete_lines():
+            try:
+                frames.append(int(json.loads(line)["frame"]))
+                lines.append(line)
+            except (ValueError, KeyError, TypeError):
+                break  # a damaged line: keep what precedes it
+        return lines, frames
+
+    def last_complete_frame(self) -> Tuple[Optional[int], bool]:
+        _, frames = self._records()
+        return (frames[-1] if frames else None), True
+
+    def rollback(self, last_frame: Optional[int]) -> None:
+        lines, frames = self._records()
+        keep = [] if last_frame is None else [ln for ln, f in zip(lines, frames) if f <= last_frame]
+        self.rows_written = len(keep)
+        self._rewrite_partial(keep)
+
+    def _format(self, result: FrameResult) -> str:
+        rec = {"source": result.source, "frame": result.index, "timestamp_ms": round(result.timestamp_ms, 3),
+               "shape": list(result.shape), "faces": [_face_record(f) for f in result.faces],
+               "timing_ms": {k: round(float(v), 3) for k, v in result.timing.items()}}
+        self.rows_written += 1
+        return json.dumps(rec, separators=(",", ":")) + "\n"
+
+
+def resume_writers(writers: Sequence[_IncrementalWriter]) -> Optional[int]:
+    """Open every writer to resume: the common last complete frame (None: start over); later records dropped.
+
+    The returned frame is complete in every writer; the loop restarts after it.
+    """
+    bounds = []
+    for w in writers:
+        if not w.partial.exists():
+            bounds.append(None)  # nothing of this output survived: start over
+            continue
+        frame, bounded = w.last_complete_frame()
+        if bounded:
+            bounds.append(frame)
+    if any(b is None for b in bounds) or not bounds:
+        last = None
+    else:
+        last = min(bounds)
+    for w in writers:
+        if w.partial.exists():
+            w.rollback(last)
+            w.open(resume=True)
+        else:
+            w.open(resume=False)
+    return last
+
+
+class VideoWriter:
+    """Annotated video (RGB frames in), codec by extension: `.avi` MJPG, `.mp4` mp4v.
+
+    Written as `OUT.partial.avi|mp4` and renamed on `close()`; `abort()` releases it (readable) and keeps it.
+    """
+
+    def __init__(self, path: PathLike, fps: float = 30.0) -> None:
+        self.path = Path(path)
+        ext = self.path.suffix.lower()
+        if ext not in VIDEO_CODECS:
+            raise ExportError(f"cannot write video {self.path}: use .avi (MJPG) or .mp4 (mp4v)")
+        self.codec = VIDEO_CODECS[ext]
+        self.fps = float(fps) if fps and fps > 0 else 30.0
+        self.partial = partial_path(self.path)
+        self._writer: Optional[cv2.VideoWriter] = None
+        self._size: Optional[Tuple[int, int]] = None
+        self.frames_written = 0
+
+    def _open(self, width: int, height: int) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.partial, "wb"):  # surfaces PermissionError / ENOSPC as OSError
+                pass
+        except OSError as e:
+            raise _export_error("write", self.partial, e) from None
+        writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*self.codec), self.fps,
+                                 (width, height))
+        if not writer.isOpened():
+            writer.release()
+            raise ExportError(f"cannot write video {self.partial}: OpenCV could not open a {self.codec} writer")
+        self._writer, self._size = writer, (width, height)
+
+    def write(self, rgb: np.ndarray) -> None:
+        """Append one RGB frame (resized to the first frame's size when it differs)."""
+        h, w = rgb.shape[:2]
+        if self._writer is None:
+            self._open(w, h)
+        if (w, h) != self._size:
+            rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
+        self._writer.write(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+        self.frames_written += 1
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+
+    def close(self) -> None:
+        """Release and rename the partial onto the final name."""
+        self._release()
+        if self.partial.exists():
+            try:
+                os.replace(self.partial, self.path)
+            except OSError as e:
+                raise _export_error("rename the finished video to", self.path, e) from None
+
+    def abort(self) -> None:
+        """Release (so the file stays readable) and keep the partial."""
+        self._release()
+
+    def describe(self) -> dict:
+        """Provenance for the sidecar."""
+        return {"path": self.path.name, "codec": self.codec, "fps": self.fps}
+
+
+def write_sidecar(path: PathLike, meta: dict) -> Path:
+    """Write a JSON sidecar atomically (temp file, fsync, os.replace)."""
+    p = Path(path)
+    tmp = p.with_name(p.name + ".tmp")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=2, sort_keys=False, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except OSError as e:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise _export_error("write", p, e) from None
+    return p
+
+
+def read_sidecar(path: PathLike) -> dict:
+    """A sidecar's contents."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _pose(row: dict, suffix: str = "") -> Optional[HeadPose]:
+    vals = [_float(row.get(k + suffix, "")) for k in ("yaw", "pitch", "roll")]
+    if any(v is None for v in vals):
+        return None
+    return HeadPose(*vals)
+
+
+def read_annotations(path: PathLike) -> Dict[Tuple[str, int], List[FaceResult]]:
+    """A gazenet CSV as {(source, frame): [FaceResult, ...]} (a `.partial` reads the same way)."""
+    p = Path(path)
+    if not p.exists():
+        raise ExportError(f"annotations not found: {p}")
+    out: Dict[Tuple[str, int], List[FaceResult]] = {}
+    with open(p, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ExportError(f"{p} is not a gazenet CSV: missing columns {', '.join(missing)}")
+        for row in reader:
+            try:
+                box = FaceBox(float(row["x1"]), float(row["y1"]), float(row["x2"]), float(row["y2"]),
+                              _float(row["det_score"]) or 0.0)
+                pose = _pose(row)
+                raw = _pose(row, "_raw") if "yaw_raw" in row else pose
+                face = FaceResult(int(row["face_id"]), box, pose, raw, row["pose_valid"] == "true")
+                key = (row["source"], int(row["frame"]))
+            except (TypeError, ValueError):
+                continue  # an incomplete last row of a partial
+            out.setdefault(key, []).append(face)
+    return out
+
+
+def read_jsonl(path: PathLike) -> List[dict]:
+    """The complete records of a gazenet JSON Lines file (a damaged last line is ignored)."""
+    recs = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                recs.append(json.loads(line))
+            except ValueError:
+                break
+    return recs

@@ -1,0 +1,455 @@
+"""The frame pipeline and the one annotation loop (Qt-free; the CLI and the app both use them).
+
+`Pipeline.process(frame)`: detector -> canonical boxes -> tracker (face ids) -> crops with the pose model's
+crop preset -> ONE batched pose forward for all faces -> smoother -> `FrameResult` with per-stage timings (ms).
+
+`annotate(source, pipeline, outputs, ...)`: walks a source through the pipeline and writes every frame through
+the incremental writers of `core.results` (CSV, JSON Lines, annotated video, sidecar). Stopping (should_stop,
+Ctrl-C, an error) closes the writers without finishing them, so the rows stay in the `.partial` files and
+`resume=True` continues after the last complete frame without duplicate rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+from gazenet_app import __version__
+from gazenet_app.core.draw import draw_frame_result
+from gazenet_app.core.errors import ExportError, GazenetError
+from gazenet_app.core.results import (CsvWriter, JsonlWriter, VideoWriter, partial_path, resume_writers,
+                                      sidecar_path, write_sidecar)
+from gazenet_app.core.transforms import CropPreset, crop_face, expand_box, get_crop_preset
+from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+from gazenet_app.core.video import Frame, FrameSource
+
+__all__ = [
+    "Pipeline",
+    "POSE_VALID_LIMIT",
+    "CONVENTION",
+    "AnnotateOutputs",
+    "AnnotateSummary",
+    "annotate",
+    "default_tracker",
+]
+
+log = logging.getLogger(__name__)
+
+#: |angle| at or beyond this (degrees) is outside what a 66-bin Hopenet can express (bins end at +-99):
+#: the expectation saturates there, e.g. for a head seen from behind; such poses are marked invalid.
+POSE_VALID_LIMIT = 97.0
+
+CONVENTION = ("degrees, Hopenet's convention: yaw > 0 turns the nose toward image-left, pitch > 0 looks up, "
+              "roll > 0 tilts the head clockwise on screen; R = Rx(-pitch) @ Ry(yaw) @ Rz(roll) "
+              "(gazenet_app.core.geometry)")
+
+
+def default_tracker():
+    """The track package's FaceTracker; a minimal IoU tracker only while gazenet_app.track is not there."""
+    try:
+        from gazenet_app.track.tracker import FaceTracker
+    except ModuleNotFoundError as e:
+        if e.name not in ("gazenet_app.track.tracker", "gazenet_app.track"):
+            raise
+        return _IouTracker()
+    return FaceTracker()
+
+
+@dataclass(frozen=True)
+class _Track:
+    face_id: int
+    box: FaceBox
+    tracked_only: bool
+    det_score: float
+
+
+def _iou(a: FaceBox, b: FaceBox) -> float:
+    ix = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
+    iy = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
+    inter = ix * iy
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0
+
+
+class _IouTracker:
+    """Greedy IoU matching with stable ids; a face missed for `max_missed` frames ends its track."""
+
+    def __init__(self, iou_threshold: float = 0.3, max_missed: int = 5) -> None:
+        self.iou_threshold, self.max_missed = iou_threshold, max_missed
+        self.reset()
+
+    def reset(self) -> None:
+        self._tracks: Dict[int, list] = {}  # id -> [box, missed]
+        self._next = 0
+
+    def update(self, rgb, boxes: Optional[List[FaceBox]]) -> List[_Track]:
+        if boxes is None:  # no detection on this frame: keep the boxes we have
+            return [_Track(i, b, True, b.score) for i, (b, _) in self._tracks.items()]
+        pairs = sorted(((_iou(t[0], b), i, j) for i, t in self._tracks.items() for j, b in enumerate(boxes)),
+                       reverse=True)
+        used_t, used_b, out = set(), set(), []
+        for iou, i, j in pairs:
+            if iou < self.iou_threshold or i in used_t or j in used_b:
+                continue
+            used_t.add(i)
+            used_b.add(j)
+            self._tracks[i] = [boxes[j], 0]
+        for j, b in enumerate(boxes):
+            if j not in used_b:
+                self._tracks[self._next] = [b, 0]
+                used_t.add(self._next)
+                self._next += 1
+        for i in list(self._tracks):
+            if i not in used_t:
+                self._tracks[i][1] += 1
+                if self._tracks[i][1] > self.max_missed:
+                    del self._tracks[i]
+        for i in sorted(self._tracks):
+            b, missed = self._tracks[i]
+            if missed == 0:
+                out.append(_Track(i, b, False, b.score))
+        return out
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+class Pipeline:
+    """Frame -> tracked, smoothed face poses; one batched pose forward per frame.
+
+    `detector`: a `detect.base.FaceDetector` (`detect(rgb)`, `to_canonical(box)`, `metadata()`).
+    `pose_model`: a `model_zoo.pose.PoseEstimator` (`input_size`, `crop_preset`, `predict_crops`).
+    `tracker`: a `track.tracker.FaceTracker` (default: a new one); `smoother`: a `track.smoothing.PoseSmoother`
+    or None. `detect_every`: run the detector on every Nth frame and let the tracker follow faces in between.
+    """
+
+    def __init__(self, detector, pose_model, tracker=None, smoother=None, detect_every: int = 1,
+                 valid_limit: float = POSE_VALID_LIMIT) -> None:
+        if detect_every < 1:
+            raise ValueError(f"detect_every must be >= 1, got {detect_every}")
+        self.detector = detector
+        self.pose_model = pose_model
+        self.tracker = tracker if tracker is not None else default_tracker()
+        self.smoother = smoother
+        self.detect_every = int(detect_every)
+        self.valid_limit = float(valid_limit)
+        preset = getattr(pose_model, "crop_preset", "gazenet")
+        self.crop_preset: CropPreset = get_crop_preset(preset) if isinstance(preset, str) else preset
+        self.input_size = int(getattr(pose_model, "input_size", 224))
+        self._count = 0
+        self._live_ids: set = set()
+
+    def reset(self) -> None:
+        """Forget tracks, smoothing state and the detection cadence (a new source or a seek)."""
+        self.tracker.reset()
+        if self.smoother is not None:
+            self.smoother.forget(list(self._live_ids))
+            if hasattr(self.smoother, "reset"):
+                self.smoother.reset()
+        self._live_ids = set()
+        self._count = 0
+
+    def _detect(self, rgb: np.ndarray) -> Optional[List[FaceBox]]:
+        if self._count % self.detect_every != 0:
+            return None
+        return [self.detector.to_canonical(b) for b in self.detector.detect(rgb)]
+
+    def _track(self, rgb: np.ndarray, boxes: Optional[List[FaceBox]]):
+        if boxes is None:  # detection skipped on this frame: the tracker follows the faces it has
+            follow = getattr(self.tracker, "follow", None)
+            if follow is not None:
+                return follow(rgb)
+            return self.tracker.update(rgb, None)
+        return self.tracker.update(rgb, boxes)
+
+    def _is_valid(self, pose: HeadPose) -> bool:
+        return all(np.isfinite(v) and abs(v) < self.valid_limit for v in pose.as_tuple())
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Detect, track, crop, estimate (one batch), smooth: the frame's `FrameResult`."""
+        rgb = frame.rgb
+        timing: Dict[str, float] = {}
+        t_all = time.perf_counter()
+
+        t0 = time.perf_counter()
+        boxes = self._detect(rgb)
+        timing["detect"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        tracks = list(self._track(rgb, boxes))
+        timing["track"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        regions = [expand_box(t.box.as_tuple(), self.crop_preset) for t in tracks]
+        crops = (np.stack([crop_face(rgb, r, self.input_size) for r in regions]) if regions
+                 else np.zeros((0, self.input_size, self.input_size, 3), np.uint8))
+        timing["crop"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        angles = (np.asarray(self.pose_model.predict_crops(crops), dtype=np.float64).reshape(-1, 3)
+                  if len(tracks) else np.zeros((0, 3)))
+        timing["pose"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        faces = []
+        t_s = frame.timestamp_ms / 1000.0
+        for track, ang in zip(tracks, angles):
+            raw = HeadPose(float(ang[0]), float(ang[1]), float(ang[2]))
+            valid = self._is_valid(raw)
+            pose, box = raw, track.box
+            if self.smoother is not None and valid:
+                pose, box = self.smoother.smooth(track.face_id, t_s, raw, track.box)
+            score = getattr(track, "det_score", None)
+            if score is not None and score != box.score:
+                box = replace(box, score=float(score))
+            faces.append(FaceResult(int(track.face_id), box, pose, raw, valid,
+                                    bool(getattr(track, "tracked_only", False))))
+        ids = {f.face_id for f in faces}
+        if self.smoother is not None and self._live_ids - ids:
+            self.smoother.forget(sorted(self._live_ids - ids))
+        self._live_ids = ids
+        timing["smooth"] = _ms(t0)
+        timing["total"] = _ms(t_all)
+        self._count += 1
+        return FrameResult(frame.index, frame.timestamp_ms, frame.source, tuple(faces), timing,
+                           (int(rgb.shape[0]), int(rgb.shape[1])))
+
+    def describe(self) -> dict:
+        """Provenance for sidecars: model (name, sha256), detector settings, tracking, smoothing, crop."""
+        card = getattr(self.pose_model, "card", None) or {}
+        model = {"name": getattr(self.pose_model, "name", card.get("name")),
+                 "params_sha256": card.get("params_sha256"),
+                 "architecture": card.get("architecture"), "backbone": card.get("backbone"),
+                 "precision": card.get("precision"), "input_size": self.input_size}
+        det = self.detector.metadata() if hasattr(self.detector, "metadata") else {
+            "detector": getattr(self.detector, "name", type(self.detector).__name__)}
+        smoothing = None
+        if self.smoother is not None:
+            smoothing = (self.smoother.describe() if hasattr(self.smoother, "describe")
+                         else {"type": type(self.smoother).__name__})
+        tracker = (self.tracker.describe() if hasattr(self.tracker, "describe")
+                   else {"type": type(self.tracker).__name__})
+        return {"gazenet_version": __version__, "model": model, "detector": det,
+                "detect_every": self.detect_every, "tracker": tracker, "smoothing": smoothing,
+                "crop_preset": self.crop_preset.name, "pose_valid_limit_deg": self.valid_limit,
+                "convention": CONVENTION}
+
+
+# ------------------------------------------------------------------------------------------------------
+# The annotation loop
+# ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class AnnotateOutputs:
+    """Where `annotate` writes: CSV (the main output), JSON Lines, annotated video; sidecar next to the first."""
+
+    csv: Optional[Path] = None
+    jsonl: Optional[Path] = None
+    video: Optional[Path] = None
+    sidecar: Optional[Path] = None
+    show_cube: bool = False
+    meta: Dict[str, Any] = field(default_factory=dict)  # extra provenance (e.g. the command line)
+
+    def main_path(self) -> Path:
+        """The output the sidecar is named after."""
+        for p in (self.csv, self.jsonl, self.video):
+            if p is not None:
+                return Path(p)
+        raise ExportError("no output given: pass a CSV, JSON Lines or video path")
+
+    def sidecar_file(self) -> Path:
+        """`OUT.meta.json` next to the main output unless given."""
+        return Path(self.sidecar) if self.sidecar else sidecar_path(self.main_path())
+
+
+@dataclass
+class AnnotateSummary:
+    """What an annotation run did."""
+
+    frames: int = 0
+    faces: int = 0
+    rows: int = 0
+    status: str = "complete"  # complete | ended_early | stopped | interrupted | failed
+    ended_early: Optional[str] = None
+    resumed_after: Optional[int] = None
+    first_frame: Optional[int] = None
+    last_frame: Optional[int] = None
+    elapsed_s: float = 0.0
+    outputs: Dict[str, str] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when the outputs were finished (renamed to their final names)."""
+        return self.status in ("complete", "ended_early")
+
+
+def _next_on_grid(after: int, start: int, stride: int) -> int:
+    """The first frame > after on the grid start, start+stride, ..."""
+    k = max(0, (after - start) // stride + 1)
+    return start + k * stride
+
+
+def _copy_video_prefix(old: Path, writer: VideoWriter, count: int) -> int:
+    """Copy the first `count` frames of an interrupted annotated video into a new writer; frames copied."""
+    import cv2
+
+    from gazenet_app.core.video import to_rgb
+
+    cap = cv2.VideoCapture(str(old))
+    n = 0
+    try:
+        while n < count:
+            ok, bgr = cap.read()
+            if not ok or bgr is None:
+                break
+            writer.write(to_rgb(bgr))
+            n += 1
+    finally:
+        cap.release()
+    return n
+
+
+def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, *, start: int = 0,
+             end: Optional[int] = None, stride: int = 1, resume: bool = False,
+             progress: Optional[Callable[[int, Optional[int]], None]] = None,
+             should_stop: Optional[Callable[[], bool]] = None,
+             on_result: Optional[Callable[[Frame, FrameResult], None]] = None) -> AnnotateSummary:
+    """Run `pipeline` over `source` and write every frame's results incrementally.
+
+    `progress(done, total)` after each frame; `should_stop()` is checked before each frame (True: stop,
+    keep the partials); `on_result(frame, result)` sees every result (the app's display). Returns a summary;
+    raises `ExportError` for output problems (rows written so far stay in the partials).
+    """
+    if stride < 1:
+        raise GazenetError(f"--stride must be >= 1, got {stride}")
+    if start < 0 or (end is not None and end <= start):
+        raise GazenetError(f"empty frame range: start={start}, end={end}")
+    t_begin = time.perf_counter()
+    summary = AnnotateSummary(first_frame=start)
+    writers: List = []
+    if outputs.csv is not None:
+        writers.append(CsvWriter(outputs.csv, smoothing=pipeline.smoother is not None))
+    if outputs.jsonl is not None:
+        writers.append(JsonlWriter(outputs.jsonl))
+    sidecar = outputs.sidecar_file()
+    video_writer = (VideoWriter(outputs.video, fps=(source.fps or 30.0) / stride)
+                    if outputs.video is not None else None)
+
+    partials = [w.partial for w in writers] + ([video_writer.partial] if video_writer else [])
+    existing = [p for p in partials if p.exists()]
+    if existing and not resume:
+        raise ExportError(f"{existing[0]} exists from an interrupted run: pass --resume to continue it, "
+                          f"or delete it to start over")
+    if resume and not existing and writers and all(w.path.exists() for w in writers):
+        raise ExportError(f"nothing to resume: {writers[0].path} is already complete")
+
+    # open (or resume) the writers
+    first = start
+    if resume and existing:
+        last = resume_writers(writers) if writers else None
+        summary.resumed_after = last
+        if last is not None:
+            first = _next_on_grid(last, start, stride)
+            log.info("resuming after frame %d (next: %d)", last, first)
+        summary.rows = writers[0].rows_written if writers else 0
+    else:
+        for w in writers:
+            w.open(resume=False)
+    if video_writer is not None and first > start:
+        old = video_writer.partial
+        if old.exists():
+            moved = old.with_name(old.stem + ".old" + old.suffix)
+            old.replace(moved)
+            want = (first - start + stride - 1) // stride
+            got = _copy_video_prefix(moved, video_writer, want)
+            moved.unlink()
+            if got < want:
+                note = (f"annotated video: only {got} of {want} frames before the resume point could be "
+                        f"recovered; the video misses {want - got} frames")
+                log.warning(note)
+                summary.notes.append(note)
+    summary.first_frame = first
+
+    meta = {"gazenet_version": __version__, "status": "running", **pipeline.describe(),
+            "source": source.describe(), "range": {"start": start, "end": end, "stride": stride},
+            "outputs": {}, **outputs.meta}
+    for key, w in (("csv", outputs.csv), ("jsonl", outputs.jsonl)):
+        if w is not None:
+            meta["outputs"][key] = Path(w).name
+    if video_writer is not None:
+        meta["outputs"]["video"] = video_writer.describe()
+    summary.outputs = dict((k, str(v)) for k, v in (("csv", outputs.csv), ("jsonl", outputs.jsonl),
+                                                    ("video", outputs.video), ("sidecar", sidecar)) if v)
+    write_sidecar(sidecar, meta)
+
+    total = source.frame_count
+    if total is not None:
+        stop_at = total if end is None else min(end, total)
+        total = max(0, (stop_at - first + stride - 1) // stride)
+    if progress is not None:
+        progress(0, total)
+
+    def finish(status: str) -> None:
+        summary.status = status
+        summary.elapsed_s = time.perf_counter() - t_begin
+        summary.notes.extend(source.notes)
+        meta.update(status=status, frames=summary.frames, rows=summary.rows, faces=summary.faces,
+                    ended_early=summary.ended_early, resumed_after=summary.resumed_after,
+                    last_frame=summary.last_frame, notes=summary.notes)
+        if status in ("complete", "ended_early"):
+            for w in writers:
+                w.close()
+            if video_writer is not None:
+                video_writer.close()
+        else:
+            for w in writers:
+                w.abort()
+            if video_writer is not None:
+                video_writer.abort()
+            meta["partials"] = [p.name for p in partials if p.exists()]
+            try:
+                write_sidecar(sidecar, meta)
+            except ExportError as e:  # the error that stopped the run matters more
+                log.error("%s", e)
+            return
+        write_sidecar(sidecar, meta)
+
+    pipeline.reset()
+    try:
+        if end is None or first < end:
+            for frame in source.frames(first, end, stride):
+                if should_stop is not None and should_stop():
+                    finish("stopped")
+                    return summary
+                result = pipeline.process(frame)
+                for w in writers:
+                    w.write(result)
+                if video_writer is not None:
+                    video_writer.write(draw_frame_result(frame.rgb, result, show_cube=outputs.show_cube))
+                summary.frames += 1
+                summary.faces += len(result.faces)
+                summary.rows = writers[0].rows_written if writers else summary.frames
+                summary.last_frame = frame.index
+                if on_result is not None:
+                    on_result(frame, result)
+                if progress is not None:
+                    progress(summary.frames, total)
+    except KeyboardInterrupt:
+        finish("interrupted")
+        raise
+    except BaseException:
+        finish("failed")
+        raise
+    if source.ended_early:
+        summary.ended_early = source.error
+        finish("ended_early")
+    else:
+        finish("complete")
+    return summary
