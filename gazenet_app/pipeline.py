@@ -144,6 +144,8 @@ class Pipeline:
         self.input_size = int(getattr(pose_model, "input_size", 224))
         self._count = 0
         self._live_ids: set = set()
+        #: Added to the tracker's ids (a resumed annotation continues after the ids already written).
+        self.id_offset = 0
 
     def reset(self) -> None:
         """Forget tracks, smoothing state and the detection cadence (a new source or a seek)."""
@@ -204,11 +206,11 @@ class Pipeline:
             valid = self._is_valid(raw)
             pose, box = raw, track.box
             if self.smoother is not None and valid:
-                pose, box = self.smoother.smooth(track.face_id, t_s, raw, track.box)
+                pose, box = self.smoother.smooth(int(track.face_id) + self.id_offset, t_s, raw, track.box)
             score = getattr(track, "det_score", None)
             if score is not None and score != box.score:
                 box = replace(box, score=float(score))
-            faces.append(FaceResult(int(track.face_id), box, pose, raw, valid,
+            faces.append(FaceResult(int(track.face_id) + self.id_offset, box, pose, raw, valid,
                                     bool(getattr(track, "tracked_only", False))))
         ids = {f.face_id for f in faces}
         if self.smoother is not None and self._live_ids - ids:
@@ -362,6 +364,12 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
     else:
         for w in writers:
             w.open(resume=False)
+    pipeline.reset()
+    pipeline.id_offset = 0
+    if summary.resumed_after is not None:
+        # tracks restart here: new ids continue after those already written, so an id never names two faces
+        ids = [i for i in (w.max_face_id() for w in writers) if i is not None]
+        pipeline.id_offset = max(ids) + 1 if ids else 0
     if video_writer is not None and first > start:
         old = video_writer.partial
         if old.exists():
@@ -421,7 +429,6 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
             return
         write_sidecar(sidecar, meta)
 
-    pipeline.reset()
     try:
         if end is None or first < end:
             for frame in source.frames(first, end, stride):

@@ -280,6 +280,18 @@ class CsvWriter(_IncrementalWriter):
         # the last frame with rows may have lost rows to the interruption: only frames before it are sure
         return frames[-1] - 1, True
 
+    def max_face_id(self) -> Optional[int]:
+        """The largest face id in the partial (None when it has no rows)."""
+        lines, _ = self._rows()
+        col = self.columns.index("face_id")
+        ids = []
+        for row in csv.reader(lines[1:]):
+            try:
+                ids.append(int(row[col]))
+            except (IndexError, ValueError):
+                pass
+        return max(ids) if ids else None
+
     def rollback(self, last_frame: Optional[int]) -> None:
         lines, frames = self._rows()
         keep = [lines[0]] if lines else [",".join(self.columns)]
@@ -338,6 +350,12 @@ class JsonlWriter(_IncrementalWriter):
     def last_complete_frame(self) -> Tuple[Optional[int], bool]:
         _, frames = self._records()
         return (frames[-1] if frames else None), True
+
+    def max_face_id(self) -> Optional[int]:
+        """The largest face id in the partial (None when it has no faces)."""
+        lines, _ = self._records()
+        ids = [f["face_id"] for line in lines for f in json.loads(line).get("faces", [])]
+        return max(ids) if ids else None
 
     def rollback(self, last_frame: Optional[int]) -> None:
         lines, frames = self._records()
