@@ -1,0 +1,292 @@
+"""What the worker needs from the Qt-free layers, behind one class the tests can replace with fakes.
+
+`PipelineBackend` imports core/model_zoo/detect/track/pipeline lazily, inside the worker's thread, so the
+window never loads MXNet. `WorkerOptions` are the plain settings the window sends to the worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+
+__all__ = ["WorkerOptions", "PipelineBackend", "ReviewSource", "mirror_result", "NO_MODEL_MESSAGE"]
+
+NO_MODEL_MESSAGE = (
+    "No pose model installed: running face detection only. To get one, put a model (NAME.json card + "
+    "NAME.params) in the user model folder or load weights with Model ▸ Load weights… (a Gluon .params + .json, "
+    "or an original Hopenet .pkl with the 'convert' extra installed); `gazenet models` lists what is installed."
+)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """Settings the worker applies between frames."""
+
+    detector: str = "mtcnn"
+    preset: Optional[str] = None
+    detector_threshold: Optional[float] = None
+    model: Optional[str] = None  # initial model name or path; None = the store's default, if any
+    device: str = "cpu"
+    smoothing: bool = False
+    smooth_min_cutoff: float = 1.0
+    smooth_beta: float = 0.05
+    detect_every: int = 1
+    show_cube: bool = False
+    show_text: bool = True
+    mirror: bool = False
+    realtime: bool = True  # pace files at their frame rate; False = as fast as possible (annotation)
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The options as a plain dict."""
+        return asdict(self)
+
+
+def mirror_result(result: FrameResult) -> FrameResult:
+    """The result as seen in the horizontally mirrored frame: boxes flipped, yaw and roll negated."""
+    w = float(result.shape[1])
+
+    def flip_box(b: FaceBox) -> FaceBox:
+        lm = None
+        if b.landmarks is not None:
+            pts = [(w - x, y) for x, y in b.landmarks]
+            # image-left/right order is kept: left eye <-> right eye, mouth left <-> mouth right swap places
+            lm = (pts[1], pts[0], pts[2], pts[4], pts[3]) if len(pts) == 5 else tuple(pts)
+        return replace(b, x1=w - b.x2, x2=w - b.x1, landmarks=lm)
+
+    def flip_pose(p: Optional[HeadPose]) -> Optional[HeadPose]:
+        return None if p is None else HeadPose(-p.yaw, p.pitch, -p.roll)
+
+    faces = tuple(replace(f, box=flip_box(f.box), pose=flip_pose(f.pose), pose_raw=flip_pose(f.pose_raw))
+                  for f in result.faces)
+    return replace(result, faces=faces)
+
+
+def _configure_camera(source, size, fps) -> None:
+    """Ask the camera for a capture size and rate (the driver may pick the nearest it supports)."""
+    configure = getattr(source, "configure", None)
+    if configure is not None:
+        configure(size=size, fps=fps)
+        return
+    cap = getattr(source, "_cap", None)  # core.video.CameraSource keeps its cv2.VideoCapture here
+    if cap is None or (size is None and fps is None):
+        return
+    import cv2
+    if size is not None:
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(size[0]))
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(size[1]))
+    if fps:
+        cap.set(cv2.CAP_PROP_FPS, float(fps))
+
+
+def _model_summary(info) -> Dict[str, Any]:
+    """name, backbone, input size and the headline evaluation of a store entry (a ModelInfo or a card dict)."""
+    card = getattr(info, "card", None) or (info if isinstance(info, dict) else {})
+    name = getattr(info, "name", None) or card.get("name")
+    evals = []
+    for dataset, metrics in (card.get("eval") or {}).items():
+        if isinstance(metrics, dict):
+            for metric, entry in metrics.items():
+                value = entry.get("value") if isinstance(entry, dict) else entry
+                if isinstance(value, (int, float)):
+                    evals.append(f"{dataset} {metric} {value:.2f}")
+    return {"name": name, "backbone": card.get("backbone"), "input_size": card.get("input_size"),
+            "eval": "; ".join(evals[:2]), "default": bool(card.get("default"))}
+
+
+class ReviewSource:
+    """Stands in for the pipeline while reviewing: a frame's faces come from an annotation file."""
+
+    def __init__(self, annotations: Dict[Any, List[FaceResult]], path: str) -> None:
+        self.annotations = annotations
+        self.path = path
+        self._by_index: Dict[int, List[FaceResult]] = {}
+        sources = {key[0] for key in annotations}
+        self._single_source = len(sources) <= 1
+        for (_, index), faces in annotations.items():
+            self._by_index.setdefault(int(index), []).extend(faces)
+
+    def process(self, frame) -> FrameResult:
+        """The file's faces for this frame (none when the file has no row for it)."""
+        faces = self.annotations.get((frame.source, frame.index))
+        if faces is None and self._single_source:
+            faces = self._by_index.get(frame.index)
+        h, w = frame.rgb.shape[:2]
+        return FrameResult(frame.index, frame.timestamp_ms, frame.source, tuple(faces or ()),
+                           {"review": 0.0}, (h, w))
+
+    def reset(self) -> None:
+        """Nothing to forget: the file is the truth."""
+
+    def describe(self) -> Dict[str, Any]:
+        return {"review": self.path}
+
+
+class _NoPoseModel:
+    """Stands in for a pose model when none is installed: tiny crops, no angles (detection-only mode)."""
+
+    name = None
+    card: Dict[str, Any] = {}
+    input_size = 8
+    crop_preset = "gazenet"
+
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        return np.full((len(crops), 3), np.nan)
+
+
+class DetectionOnlyPipeline:
+    """A Pipeline without a pose model: boxes and tracked ids, every pose None."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+        self.smoother = None
+
+    def process(self, frame) -> FrameResult:
+        result = self.pipeline.process(frame)
+        faces = tuple(replace(f, pose=None, pose_raw=None, pose_valid=False) for f in result.faces)
+        return replace(result, faces=faces)
+
+    def reset(self) -> None:
+        self.pipeline.reset()
+
+    def describe(self) -> Dict[str, Any]:
+        meta = dict(self.pipeline.describe())
+        meta["model"] = None
+        return meta
+
+
+class PipelineBackend:
+    """The real layers: sources, detectors, pose models, the pipeline, overlays, writers (imported lazily)."""
+
+    def __init__(self) -> None:
+        self._tracker = None
+
+    # sources
+    def open_source(self, spec: Any):
+        """A FrameSource for a path, list of paths, folder or camera (raises SourceError).
+
+        A camera may come as {"camera": index, "size": (w, h) or None, "fps": n or None}.
+        """
+        from gazenet_app.core.video import open_source
+        if isinstance(spec, dict):
+            source = open_source(int(spec["camera"]))
+            _configure_camera(source, spec.get("size"), spec.get("fps"))
+            return source
+        return open_source(spec)
+
+    # models
+    def default_model(self) -> Optional[str]:
+        """The store's default pose model name, or None when no model is installed."""
+        from gazenet_app.model_zoo.store import default_model_name, list_models
+        installed = list_models(kind="pose")
+        if not installed:
+            return None
+        return default_model_name() or installed[0].name
+
+    def catalog(self) -> Dict[str, Any]:
+        """What the menus offer: installed pose models (card summaries), detectors, presets, GPU availability."""
+        from gazenet_app.detect.registry import get_detector_list, get_preset_list
+        models: List[Dict[str, Any]] = []
+        try:
+            from gazenet_app.model_zoo.store import list_models
+            for info in list_models(kind="pose"):
+                models.append(_model_summary(info))
+        except ModuleNotFoundError:
+            pass
+        gpus = 0
+        try:
+            import mxnet as mx
+            gpus = mx.context.num_gpus()
+        except Exception:  # noqa: BLE001 - no CUDA runtime is the normal case
+            gpus = 0
+        return {"models": models, "detectors": get_detector_list(), "presets": get_preset_list(), "gpus": gpus}
+
+    def no_model_message(self) -> str:
+        """What to tell the user when no pose model is installed."""
+        try:
+            from gazenet_app.model_zoo.store import HOW_TO_GET_A_MODEL
+        except ImportError:
+            return NO_MODEL_MESSAGE
+        return f"{NO_MODEL_MESSAGE} From the command line: {HOW_TO_GET_A_MODEL}."
+
+    def load_pose_model(self, name_or_path: str, device: str):
+        """A loaded PoseEstimator (raises ModelNotFoundError/ModelLoadError/CardError)."""
+        from gazenet_app.model_zoo.pose import load_pose_model
+        return load_pose_model(name_or_path, device=device)
+
+    def model_name(self, model, requested: str) -> str:
+        """The display name of a loaded model."""
+        return str(getattr(model, "name", None) or requested)
+
+    def model_info(self, model) -> Dict[str, Any]:
+        """The model's card as a dict (for About and the status bar)."""
+        card = getattr(model, "card", None)
+        if card is None:
+            return {}
+        return dict(card) if isinstance(card, dict) else dict(getattr(card, "__dict__", {}))
+
+    # detection and pipeline
+    def make_detector(self, name: str, preset: Optional[str], threshold: Optional[float]):
+        """A detector from the registry."""
+        from gazenet_app.detect.registry import get_detector
+        kw = {} if threshold is None else {"score_threshold": float(threshold)}
+        return get_detector(name, preset=preset, **kw)
+
+    def make_pipeline(self, detector, model, options: WorkerOptions, previous=None):
+        """A Pipeline with tracking (ids kept across rebuilds) and optional One-Euro smoothing."""
+        from gazenet_app.pipeline import Pipeline
+        from gazenet_app.track.smoothing import PoseSmoother
+        from gazenet_app.track.tracker import FaceTracker
+        if self._tracker is None:
+            self._tracker = FaceTracker()
+        smoother = None
+        if options.smoothing:
+            smoother = PoseSmoother(min_cutoff=options.smooth_min_cutoff, beta=options.smooth_beta)
+        if model is None:
+            return DetectionOnlyPipeline(Pipeline(detector, _NoPoseModel(), tracker=self._tracker,
+                                                  detect_every=options.detect_every))
+        return Pipeline(detector, model, tracker=self._tracker, smoother=smoother,
+                        detect_every=options.detect_every)
+
+    # output
+    def draw(self, rgb: np.ndarray, result: FrameResult, show_cube: bool, show_text: bool) -> np.ndarray:
+        """The frame with boxes, ids, axes and numbers drawn by core/draw.py (the CLI's overlays)."""
+        from gazenet_app.core.draw import draw_frame_result
+        return draw_frame_result(rgb, result, show_cube=show_cube, show_text=show_text)
+
+    def annotate_file(self, spec: Any, options: WorkerOptions, csv_path: Optional[str],
+                      video_path: Optional[str] = None, progress=None, should_stop=None, pipeline=None):
+        """Run core's annotation loop over one input with a pipeline built from `options`; its AnnotateSummary."""
+        from pathlib import Path
+
+        from gazenet_app.pipeline import AnnotateOutputs, annotate
+        if pipeline is None:
+            pipeline = self.build_pipeline(options)
+        outputs = AnnotateOutputs(csv=Path(csv_path) if csv_path else None,
+                                  video=Path(video_path) if video_path else None, show_cube=options.show_cube,
+                                  meta={"written_by": "gazenet-app"})
+        source = self.open_source(spec)
+        try:
+            return annotate(source, pipeline, outputs, progress=progress, should_stop=should_stop)
+        finally:
+            source.close()
+
+    def build_pipeline(self, options: WorkerOptions):
+        """A fresh detector + pose model (None when none is installed) + pipeline, for work outside the worker."""
+        detector = self.make_detector(options.detector, options.preset, options.detector_threshold)
+        name = options.model or self.default_model()
+        model = self.load_pose_model(name, options.device) if name else None
+        return PipelineBackend().make_pipeline(detector, model, options)
+
+    def make_review(self, csv_path: str) -> ReviewSource:
+        """The annotations of a CSV written by `gazenet annotate` or the app."""
+        from gazenet_app.core.results import read_annotations
+        return ReviewSource(read_annotations(csv_path), str(csv_path))
+
+    def make_recorder(self, path: str, meta: Dict[str, Any], smoothing: bool):
+        """An incremental writer (CSV, or JSON Lines for .jsonl) plus its provenance sidecar."""
+        from gazenet_app.ui.recording import Recorder
+        return Recorder(path, meta, smoothing)
