@@ -1,0 +1,221 @@
+"""Writers: partial + atomic rename, exact rows, resume (cut line, no duplicates), errors, sidecar, video."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from gazenet_app.core import results
+from gazenet_app.core.errors import ExportError
+from gazenet_app.core.results import (CSV_COLUMNS, CsvWriter, JsonlWriter, VideoWriter, partial_path,
+                                      read_annotations, read_jsonl, resume_writers, sidecar_path, write_sidecar)
+from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+
+
+def frame_result(i: int, n_faces: int = 2, source: str = "clip.avi") -> FrameResult:
+    faces = tuple(FaceResult(k, FaceBox(10.0 + i, 20.0, 50.0 + i, 60.5, 0.93), HeadPose(10.0 + k, -5.25, 1.5),
+                             HeadPose(11.0 + k, -5.0, 1.0), k == 0) for k in range(n_faces))
+    return FrameResult(i, i * 40.0, source, faces, {"total": 1.0}, (240, 320))
+
+
+def test_paths():
+    assert partial_path("a/out.csv").name == "out.csv.partial"
+    assert partial_path("a/out.jsonl").name == "out.jsonl.partial"
+    assert partial_path("a/out.avi").name == "out.partial.avi"
+    assert sidecar_path("a/out.csv").name == "out.meta.json"
+
+
+def test_csv_rows_are_exact_and_renamed_on_close(tmp_path):
+    out = tmp_path / "o.csv"
+    w = CsvWriter(out)
+    w.open()
+    w.write(frame_result(0))
+    assert (tmp_path / "o.csv.partial").exists() and not out.exists()
+    # flushed per frame: the rows are on disk before close
+    assert (tmp_path / "o.csv.partial").read_text().count("\n") == 3
+    w.write(frame_result(1, n_faces=0))
+    w.close()
+    assert not (tmp_path / "o.csv.partial").exists()
+    lines = out.read_text().splitlines()
+    assert lines[0] == ",".join(CSV_COLUMNS)
+    assert lines[1] == "clip.avi,0,0.000,0,10.00,20.00,50.00,60.50,0.9300,10.000,-5.250,1.500,true"
+    assert lines[2] == "clip.avi,0,0.000,1,10.00,20.00,50.00,60.50,0.9300,11.000,-5.250,1.500,false"
+    assert len(lines) == 3 and w.rows_written == 2 and w.frames_written == 2
+
+
+def test_smoothing_columns_and_missing_pose(tmp_path):
+    out = tmp_path / "o.csv"
+    r = FrameResult(3, 120.0, "x.png", (FaceResult(4, FaceBox(0, 0, 1, 1, 0.5), None, None, False),))
+    with CsvWriter(out, smoothing=True) as w:
+        w.write(frame_result(0, 1))
+        w.write(r)
+    lines = out.read_text().splitlines()
+    assert lines[0].endswith(",pose_valid,yaw_raw,pitch_raw,roll_raw")
+    assert lines[1].endswith(",10.000,-5.250,1.500,true,11.000,-5.000,1.000")
+    assert lines[2] == "x.png,3,120.000,4,0.00,0.00,1.00,1.00,0.5000,,,,false,,,"
+
+
+def test_read_annotations_round_trip(tmp_path):
+    out = tmp_path / "o.csv"
+    with CsvWriter(out, smoothing=True) as w:
+        for i in range(3):
+            w.write(frame_result(i))
+    ann = read_annotations(out)
+    assert sorted(ann) == [("clip.avi", 0), ("clip.avi", 1), ("clip.avi", 2)]
+    f = ann[("clip.avi", 1)][1]
+    assert f.face_id == 1 and f.box.as_tuple() == (11.0, 20.0, 51.0, 60.5) and f.box.score == 0.93
+    assert f.pose == HeadPose(11.0, -5.25, 1.5) and f.pose_raw == HeadPose(12.0, -5.0, 1.0) and not f.pose_valid
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ExportError, match="not a gazenet CSV: missing columns source, frame"):
+        read_annotations(tmp_path / "x.csv")
+
+
+def test_abort_keeps_partial(tmp_path):
+    out = tmp_path / "o.csv"
+    with pytest.raises(RuntimeError):
+        with CsvWriter(out) as w:
+            w.write(frame_result(0))
+            raise RuntimeError("boom")
+    assert not out.exists() and (tmp_path / "o.csv.partial").read_text().count("\n") == 3
+
+
+def _interrupted(tmp_path, frames=5, cut=True):
+    out_c, out_j = tmp_path / "o.csv", tmp_path / "o.jsonl"
+    c, j = CsvWriter(out_c), JsonlWriter(out_j)
+    c.open(), j.open()
+    for i in range(frames):
+        c.write(frame_result(i))
+        j.write(frame_result(i))
+    c.abort(), j.abort()
+    if cut:  # a kill in the middle of writing the next frame
+        with open(c.partial, "a") as fh:
+            fh.write(f"clip.avi,{frames},200.000,0,1")
+        with open(j.partial, "a") as fh:
+            fh.write('{"source":"clip.avi","frame":')
+    return CsvWriter(out_c), JsonlWriter(out_j)
+
+
+def test_resume_drops_cut_line_and_reports_last_complete_frame(tmp_path):
+    c, j = _interrupted(tmp_path)
+    assert c.last_complete_frame() == (3, True)  # frame 4 may have lost rows: only <= 3 is sure
+    assert j.last_complete_frame() == (4, True)
+    assert j.max_face_id() == 1 and c.max_face_id() == 1
+    last = resume_writers([c, j])
+    assert last == 3
+    for i in range(4, 8):
+        c.write(frame_result(i))
+        j.write(frame_result(i))
+    c.close(), j.close()
+    rows = [line.split(",") for line in (tmp_path / "o.csv").read_text().splitlines()[1:]]
+    assert [(int(r[1]), int(r[3])) for r in rows] == [(i, k) for i in range(8) for k in (0, 1)]
+    assert [r["frame"] for r in read_jsonl(tmp_path / "o.jsonl")] == list(range(8))
+
+
+def test_resume_csv_alone(tmp_path):
+    c, _ = _interrupted(tmp_path)
+    assert resume_writers([c]) == 3
+    c.abort()
+
+
+def test_resume_jsonl_alone(tmp_path):
+    _, j = _interrupted(tmp_path)
+    assert resume_writers([j]) == 4
+    j.abort()
+
+
+def test_resume_with_no_rows_starts_over(tmp_path):
+    c = CsvWriter(tmp_path / "o.csv")
+    c.open()
+    c.abort()
+    c2 = CsvWriter(tmp_path / "o.csv")
+    assert resume_writers([c2]) is None
+    c2.write(frame_result(0))
+    c2.close()
+    assert (tmp_path / "o.csv").read_text().count("\n") == 3
+
+
+def test_resume_refuses_other_columns(tmp_path):
+    c, _ = _interrupted(tmp_path)
+    with pytest.raises(ExportError, match="its columns do not match this run"):
+        resume_writers([CsvWriter(tmp_path / "o.csv", smoothing=True)])
+
+
+def test_permission_error_on_open_is_export_error(tmp_path, monkeypatch):
+    def denied(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(results, "open", denied, raising=False)
+    with pytest.raises(ExportError, match=r"cannot write .*o\.csv\.partial: permission denied"):
+        CsvWriter(tmp_path / "o.csv").open()
+
+
+def test_failed_rename_keeps_partial_and_no_final(tmp_path, monkeypatch):
+    w = CsvWriter(tmp_path / "o.csv")
+    w.open()
+    w.write(frame_result(0))
+
+    def no_space(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(results.os, "replace", no_space)
+    with pytest.raises(ExportError, match=r"cannot rename the finished file to .*o\.csv: no space left"):
+        w.close()
+    assert not (tmp_path / "o.csv").exists() and (tmp_path / "o.csv.partial").exists()
+
+
+def test_write_to_a_file_as_folder_is_export_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExportError, match="cannot write"):
+        CsvWriter(tmp_path / "file" / "o.csv").open()
+
+
+def test_sidecar_is_atomic(tmp_path, monkeypatch):
+    p = tmp_path / "o.meta.json"
+    write_sidecar(p, {"a": 1})
+    assert json.loads(p.read_text()) == {"a": 1}
+
+    def denied(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(results.os, "replace", denied)
+    with pytest.raises(ExportError, match="permission denied"):
+        write_sidecar(p, {"a": 2})
+    assert json.loads(p.read_text()) == {"a": 1}  # the old sidecar is intact
+    assert os.listdir(tmp_path) == ["o.meta.json"]  # no temp file left
+
+
+@pytest.mark.parametrize("ext,codec", [(".avi", "MJPG"), (".mp4", "mp4v")])
+def test_video_writer(tmp_path, ext, codec):
+    out = tmp_path / f"v{ext}"
+    w = VideoWriter(out, fps=10)
+    assert w.codec == codec
+    for i in range(5):
+        w.write(np.full((48, 64, 3), 20 * i, np.uint8))
+    w.write(np.zeros((96, 128, 3), np.uint8))  # another size is resized to the first
+    assert partial_path(out).exists() and not out.exists()
+    w.close()
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 64
+    cap.release()
+    assert w.describe() == {"path": f"v{ext}", "codec": codec, "fps": 10.0}
+
+
+def test_video_writer_abort_leaves_readable_partial(tmp_path):
+    w = VideoWriter(tmp_path / "v.avi")
+    for _ in range(3):
+        w.write(np.zeros((32, 32, 3), np.uint8))
+    w.abort()
+    cap = cv2.VideoCapture(str(tmp_path / "v.partial.avi"))
+    assert cap.read()[0]
+    cap.release()
+    assert not (tmp_path / "v.avi").exists()
+
+
+def test_video_writer_rejects_other_extensions(tmp_path):
+    with pytest.raises(ExportError, match=r"use \.avi \(MJPG\) or \.mp4 \(mp4v\)"):
+        VideoWriter(tmp_path / "v.mkv")
