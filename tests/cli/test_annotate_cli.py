@@ -1,0 +1,216 @@
+"""`gazenet annotate` / `gazenet predict`: with fakes (exact rows, SIGKILL + --resume), and end to end with the
+tiny random model and the real MTCNN detector on a clip of real faces."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from fixtures.clips import synthetic_frames
+from fixtures.fakes import make_fake_pipeline
+from gazenet_app.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTS = ROOT / "tests"
+
+
+def rows_of(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.fixture
+def fake_cli(monkeypatch):
+    """The CLI with its pipeline replaced by the fakes (no model, no detector)."""
+    import gazenet_app.cli.common as common
+
+    monkeypatch.setattr(common, "build_pipeline", lambda args, **kw: make_fake_pipeline())
+
+
+def test_annotate_writes_csv_jsonl_video_and_summary(fake_cli, synthetic_clip, tmp_path, capsys):
+    out = tmp_path / "o.csv"
+    code = main(["annotate", str(synthetic_clip.path), "-o", str(out), "--jsonl", str(tmp_path / "o.jsonl"),
+                 "--video", str(tmp_path / "o.avi"), "--json", str(tmp_path / "summary.json"), "--no-progress"])
+    assert code == 0
+    assert capsys.readouterr().out == f"30 frames, 60 faces, 60 rows -> {out}\n"
+    assert len(rows_of(out)) == 61 and (tmp_path / "o.jsonl").exists() and (tmp_path / "o.avi").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.avi", "o.csv", "o.jsonl", "o.meta.json",
+                                                         "summary.json"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "complete" and summary["complete"] and summary["rows"] == 60
+    meta = json.loads((tmp_path / "o.meta.json").read_text())
+    assert meta["command"].startswith("gazenet ") or meta["command"] is None
+    assert meta["outputs"]["video"]["codec"] == "MJPG"
+
+
+def test_annotate_range_flags(fake_cli, synthetic_clip, tmp_path):
+    out = tmp_path / "o.csv"
+    assert main(["annotate", str(synthetic_clip.path), "-o", str(out), "--start", "2", "--end", "12",
+                 "--stride", "5", "--no-progress"]) == 0
+    assert sorted({r[1] for r in rows_of(out)[1:]}) == ["2", "7"]
+
+
+def test_annotate_existing_partial_needs_resume(fake_cli, synthetic_clip, tmp_path, capsys):
+    (tmp_path / "o.csv.partial").write_text("source\n")
+    assert main(["annotate", str(synthetic_clip.path), "-o", str(tmp_path / "o.csv"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "exists from an interrupted run: pass --resume" in err
+
+
+def test_annotate_cut_video_warns_and_finishes(fake_cli, synthetic_clip, tmp_path, capsys):
+    from fixtures.clips import truncate_file
+
+    cut = truncate_file(synthetic_clip.path, tmp_path / "cut.avi", 0.6)
+    assert main(["annotate", str(cut), "-o", str(tmp_path / "o.csv"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the input ended early: cut.avi: frame 18 of 30 could not be decoded" in err
+    assert len(rows_of(tmp_path / "o.csv")) == 1 + 36
+
+
+_KILL_SCRIPT = r"""
+import sys
+sys.path[:0] = [{root!r}, {tests!r}]
+import gazenet_app.cli.common as common
+from fixtures.fakes import make_fake_pipeline
+common.build_pipeline = lambda args, **kw: make_fake_pipeline(delay_s=0.05)
+from gazenet_app.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigkill_mid_clip_keeps_rows_and_resume_completes(fake_cli, synthetic_clip, tmp_path):
+    ref = tmp_path / "ref.csv"
+    assert main(["annotate", str(synthetic_clip.path), "-o", str(ref), "--no-progress"]) == 0
+
+    out = tmp_path / "o.csv"
+    part = tmp_path / "o.csv.partial"
+    script = tmp_path / "slow_annotate.py"
+    script.write_text(_KILL_SCRIPT.format(root=str(ROOT), tests=str(TESTS)))
+    proc = subprocess.Popen([sys.executable, str(script), "annotate", str(synthetic_clip.path), "-o", str(out),
+                             "--jsonl", str(tmp_path / "o.jsonl"), "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if part.exists() and len(part.read_text().splitlines()) >= 1 + 2 * 8:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert not out.exists()
+    kept = rows_of(part)
+    assert len(kept) >= 1 + 16 and len(kept) < 61  # the rows produced before the kill are on disk
+
+    assert main(["annotate", str(synthetic_clip.path), "-o", str(out), "--jsonl", str(tmp_path / "o.jsonl"),
+                 "--resume", "--no-progress"]) == 0
+    assert not part.exists()
+    rows, ref_rows = rows_of(out), rows_of(ref)
+    fid = rows[0].index("face_id")
+
+    def strip(r):
+        return tuple(v for i, v in enumerate(r) if i != fid)
+
+    assert [strip(r) for r in rows] == [strip(r) for r in ref_rows]  # same rows, none missing
+    keys = [(r[1], r[fid]) for r in rows[1:]]
+    assert len(keys) == len(set(keys)) == 60  # no duplicates
+    frames = [json.loads(line)["frame"] for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert frames == list(range(30))
+
+
+def test_predict_with_fakes_prints_and_saves(fake_cli, tmp_path, capsys):
+    paths = []
+    for i, f in enumerate(synthetic_frames(2)):
+        p = tmp_path / f"img {i}.png"
+        cv2.imwrite(str(p), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        paths.append(str(p))
+    assert main(["predict", *paths, "--save", str(tmp_path / "out"), "--json", str(tmp_path / "r.json")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["image", "face", "x1", "y1", "x2", "y2", "score", "yaw", "pitch", "roll", "valid"]
+    assert len(lines) == 1 + 4 and lines[1].startswith("img 0.png")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img 0_pose.jpg", "img 1_pose.jpg"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [len(r["faces"]) for r in report["images"]] == [2, 2]
+    assert report["provenance"]["model"]["name"] == "fake-pose"
+
+
+# ---- real model and detector ---------------------------------------------------------------------------
+
+def test_unknown_model(tmp_path, capsys, synthetic_clip):
+    pytest.importorskip("gazenet_app.model_zoo.pose")
+    code = main(["annotate", str(synthetic_clip.path), "-o", str(tmp_path / "o.csv"), "--model", "no_such_model",
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "no_such_model" in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.partial").exists()
+
+
+def test_no_model_installed_says_how_to_get_one(tmp_path, capsys, monkeypatch, synthetic_clip):
+    pytest.importorskip("gazenet_app.model_zoo.pose")
+    from gazenet_app.model_zoo.store import list_models
+
+    monkeypatch.setenv("GAZENET_MODELS_DIR", str(tmp_path / "none"))
+    if list_models(kind="pose"):
+        pytest.skip("a pose model ships in the package")
+    code = main(["annotate", str(synthetic_clip.path), "-o", str(tmp_path / "o.csv"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: no pose model is installed")
+    assert "gazenet convert" in err
+
+
+def test_annotate_end_to_end_tiny_model_and_mtcnn(face_clip, tiny_pose_model, tmp_path, capsys):
+    pytest.importorskip("gazenet_app.detect.mtcnn")
+    out = tmp_path / "faces.csv"
+    code = main(["annotate", str(face_clip.path), "-o", str(out), "--jsonl", str(tmp_path / "faces.jsonl"),
+                 "--video", str(tmp_path / "faces.avi"), "--model", str(tiny_pose_model), "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    rows = rows_of(out)
+    header, body = rows[0], rows[1:]
+    assert tuple(header[:13]) == ("source", "frame", "timestamp_ms", "face_id", "x1", "y1", "x2", "y2",
+                                  "det_score", "yaw", "pitch", "roll", "pose_valid")
+    by_frame = {}
+    for r in body:
+        by_frame.setdefault(int(r[1]), []).append(dict(zip(header, r)))
+    assert sorted(by_frame) == list(range(30))
+    assert all(len(v) == 2 for v in by_frame.values())  # both pasted faces in every frame
+    assert len({r["face_id"] for r in (dict(zip(header, r)) for r in body)}) == 2  # stable ids
+    for i, faces in by_frame.items():
+        for truth in face_clip.faces[i]:
+            tx, ty = (truth[0] + truth[2]) / 2, (truth[1] + truth[3]) / 2
+            d = min(abs((float(f["x1"]) + float(f["x2"])) / 2 - tx) + abs((float(f["y1"]) + float(f["y2"])) / 2 - ty)
+                    for f in faces)
+            assert d < 25, (i, truth)
+        for f in faces:
+            assert -99 <= float(f["yaw"]) <= 99 and f["source"] == "faces.avi"
+    card = json.loads(Path(tiny_pose_model).read_text())
+    meta = json.loads((tmp_path / "faces.meta.json").read_text())
+    assert meta["status"] == "complete" and meta["rows"] == 60
+    assert meta["model"]["name"] == card["name"] and meta["model"]["params_sha256"] == card["params_sha256"]
+    assert meta["detector"]["detector"] == "mtcnn" and meta["detector"]["preset"] == "accurate"
+    assert meta["crop_preset"] == card["crop"] and "Hopenet" in meta["convention"]
+    assert meta["outputs"]["video"]["codec"] == "MJPG"
+    cap = cv2.VideoCapture(str(tmp_path / "faces.avi"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 30
+    cap.release()
+
+
+def test_predict_end_to_end(faces_dir, tiny_pose_model, tmp_path, capsys):
+    pytest.importorskip("gazenet_app.detect.mtcnn")
+    code = main(["predict", str(faces_dir / "ulfd_13.jpg"), "--model", str(tiny_pose_model),
+                 "--save", str(tmp_path)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0 and len(out) == 3 and all(line.startswith("ulfd_13.jpg") for line in out[1:])
+    assert (tmp_path / "ulfd_13_pose.jpg").exists()
