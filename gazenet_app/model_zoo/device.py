@@ -15,10 +15,13 @@ _GPU_RE = re.compile(r"^(?:gpu|cuda)(?::(\d+))?$")
 
 
 def get_context(device: Union[str, mx.Context, None] = "cpu") -> mx.Context:
-    """`cpu` -> mx.cpu(); `gpu:N` (or `gpu`, `cuda:N`) -> mx.gpu(N) when MXNet sees that GPU."""
+    """`cpu` -> mx.cpu(); `gpu:N` (or `gpu`, `cuda:N`) -> mx.gpu(N) when MXNet sees that GPU.
+
+    A list (`gpu:0,gpu:1`, the CLI's multi-device form) gives its first device: one pose model runs on one.
+    """
     if isinstance(device, mx.Context):
         return device
-    spec = (device or "cpu").strip().lower()
+    spec = (device or "cpu").strip().lower().split(",")[0].strip()
     if spec == "cpu":
         return mx.cpu()
     m = _GPU_RE.match(spec)

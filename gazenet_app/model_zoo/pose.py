@@ -14,14 +14,15 @@ from typing import Any, Dict, Optional, Sequence, Union
 import mxnet as mx
 import numpy as np
 
-from gazenet_app.core.errors import CardError, ModelLoadError
+from gazenet_app.core.errors import CardError, ModelLoadError, ModelNotFoundError
 from gazenet_app.core.geometry import decode_bins
 from gazenet_app.core.transforms import CropPreset, get_crop_preset, normalize
 from gazenet_app.model_zoo.card import validate_card
 from gazenet_app.model_zoo.conversion import DEFAULT_CONVERTED_CROP, convert_hopenet_checkpoint
 from gazenet_app.model_zoo.device import device_string, get_context
 from gazenet_app.model_zoo.registry import get_model, get_model_list
-from gazenet_app.model_zoo.store import ModelInfo, resolve_model
+from gazenet_app.model_zoo.store import (HOW_TO_GET_A_MODEL, ModelInfo, default_model_name, list_models,
+                                         resolve_model, search_dirs)
 from gazenet_app.model_zoo.weights_io import load_params_checked
 
 __all__ = ["PoseEstimator", "load_pose_model", "load_hopenet_checkpoint", "MAX_BATCH"]
@@ -156,11 +157,16 @@ def _ready(net: mx.gluon.HybridBlock, card: Dict[str, Any], ctx: mx.Context) -> 
         raise ModelLoadError(f"model {card['name']!r} does not run on a {shape} input: {first[:200]}") from None
 
 
-def load_pose_model(name_or_path: Union[str, Path, ModelInfo], device: str = "cpu") -> PoseEstimator:
+def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, device: str = "cpu") -> PoseEstimator:
     """Load a pose model by name or path (NAME.json / NAME.params / folder) on `device` (`cpu`, `gpu:0`).
 
-    Raises ModelNotFoundError (with where it looked and how to get a model), ModelLoadError or CardError.
+    None means the default model (`store.default_model_name`). Raises ModelNotFoundError (with where it
+    looked and how to get a model), ModelLoadError or CardError.
     """
+    if name_or_path is None or (isinstance(name_or_path, str) and not name_or_path.strip()):
+        name_or_path = default_model_name()
+        if name_or_path is None:
+            raise ModelNotFoundError(_no_default_message())
     info = name_or_path if isinstance(name_or_path, ModelInfo) else resolve_model(name_or_path)
     if info.kind != "pose":
         raise ModelLoadError(f"model {info.name!r} is a {info.kind} model, not a pose model")
@@ -171,6 +177,15 @@ def load_pose_model(name_or_path: Union[str, Path, ModelInfo], device: str = "cp
         net = _build_params_net(info, ctx)
     _ready(net, info.card, ctx)
     return PoseEstimator(net, info.card, ctx, info)
+
+
+def _no_default_message() -> str:
+    installed = [m.name for m in list_models(kind="pose")]
+    where = ", ".join(str(p) for p, _ in search_dirs())
+    if installed:
+        return (f"no default pose model: several are installed ({', '.join(installed)}); choose one with "
+                "--model NAME")
+    return f"no pose model is installed (looked in {where}); {HOW_TO_GET_A_MODEL}"
 
 
 def load_hopenet_checkpoint(path: Union[str, Path], backbone: Optional[str] = None, device: str = "cpu",
