@@ -238,13 +238,14 @@ class PipelineBackend:
     def make_pipeline(self, detector, model, options: WorkerOptions, previous=None):
         """A Pipeline with tracking (ids kept across rebuilds) and optional One-Euro smoothing."""
         from gazenet_app.pipeline import Pipeline
-        from gazenet_app.track.smoothing import PoseSmoother
+        from gazenet_app.track.smoothing import OneEuroParams, PoseSmoother
         from gazenet_app.track.tracker import FaceTracker
         if self._tracker is None:
             self._tracker = FaceTracker()
         smoother = None
         if options.smoothing:
-            smoother = PoseSmoother(min_cutoff=options.smooth_min_cutoff, beta=options.smooth_beta)
+            smoother = PoseSmoother(pose=OneEuroParams(min_cutoff=options.smooth_min_cutoff,
+                                                       beta=options.smooth_beta, d_cutoff=1.0))
         if model is None:
             return DetectionOnlyPipeline(Pipeline(detector, _NoPoseModel(), tracker=self._tracker,
                                                   detect_every=options.detect_every))

@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
         self.seek_slider = QSlider(Qt.Orientation.Horizontal)
         self.seek_slider.setEnabled(False)
         self.seek_slider.sliderReleased.connect(lambda: self.controller.seek(self.seek_slider.value()))
-        self.seek_slider.actionTriggered.connect(self._on_slider_action)
+        self.seek_slider.valueChanged.connect(self._on_slider_value)
         self.time_label = QLabel("--:--")
         self.time_label.setMinimumWidth(150)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -456,8 +456,10 @@ class MainWindow(QMainWindow):
         self.timeline.configure(live=info.live, unit=unit, window=window)
         n = info.frame_count or 0
         self.seek_slider.setEnabled(not info.live and n > 1)
+        self.seek_slider.blockSignals(True)
         self.seek_slider.setRange(0, max(0, n - 1))
         self.seek_slider.setValue(0)
+        self.seek_slider.blockSignals(False)
         self.step_button.setEnabled(True)
         self.setWindowTitle(f"{info.name} — gazenet")
         self.status_labels["source"].setText(f"{info.kind}: {info.name}")
@@ -581,10 +583,10 @@ class MainWindow(QMainWindow):
         total = (n / info.fps) if info.fps else 0.0
         self.time_label.setText(f"{index + 1}/{n}  {_fmt_time(seconds)} / {_fmt_time(total)}")
 
-    def _on_slider_action(self, action: int) -> None:
-        # page/arrow clicks on the slider groove (dragging seeks on release)
+    def _on_slider_value(self, value: int) -> None:
+        # user clicks/keys on the slider (programmatic moves block signals; dragging seeks on release)
         if not self.seek_slider.isSliderDown():
-            QTimer.singleShot(0, lambda: self.controller.seek(self.seek_slider.sliderPosition()))
+            self.controller.seek(value)
 
     def _on_unit(self, seconds: bool) -> None:
         self.settings.set("view/seconds", seconds)

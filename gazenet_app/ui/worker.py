@@ -155,6 +155,7 @@ class PipelineWorker(QObject):
         self._last_frame = None
         self._last_result: Optional[FrameResult] = None
         self._next_due = 0.0
+        self._published_index: Optional[int] = None
         self.frames_done = 0
 
     # lifecycle -----------------------------------------------------------------------------------------------
@@ -190,7 +191,10 @@ class PipelineWorker(QObject):
             self.abort.set()
             self._set_playing(False)
             if self._timer is not None:
-                self._timer.stop()
+                timer, self._timer = self._timer, None
+                timer.stop()
+                timer.setParent(None)  # destroyed here, in its own thread (Qt timers die where they live)
+                del timer
             self._close_recorder()
             self._close_source()
         except Exception as e:  # noqa: BLE001
@@ -220,6 +224,7 @@ class PipelineWorker(QObject):
         self._source_info = SourceInfo(source.name, getattr(source, "kind", "source"), source.fps,
                                        source.frame_count, live, spec)
         self._last_frame, self._last_result = None, None
+        self._published_index = None
         self.frames_done = 0
         self.source_opened.emit(self._source_info)
         for note in getattr(source, "notes", []):
@@ -354,8 +359,8 @@ class PipelineWorker(QObject):
             reason = getattr(self._source, "error", None) or ""
             self._iter = None
             self._set_playing(False)
-            if self._last_frame is not None:
-                self._publish_image(self._last_frame, self._last_result)
+            if self._last_frame is not None and self._published_index != self._last_frame.index:
+                self._publish_image(self._last_frame, self._last_result)  # the final frame is always shown
             self.end_of_stream.emit(reason)
             return False
         self._handle_frame(frame, force_image)
@@ -395,6 +400,7 @@ class PipelineWorker(QObject):
                                     show_text=self.options.show_text and not self.options.mirror)
         elif self.options.mirror:
             rgb = rgb[:, ::-1]
+        self._published_index = frame.index
         if self.latest.put(frame.index, ndarray_to_qimage(rgb, copy=True)):
             self.image_ready.emit()
 

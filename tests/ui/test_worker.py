@@ -1,0 +1,216 @@
+"""PipelineWorker on its QThread: never-dropped results, latest-wins images, commands between frames, errors."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+from gazenet_app.ui.backend import WorkerOptions, mirror_result
+from gazenet_app.ui.worker import LatestImage, PipelineWorker, WorkerController
+
+
+@pytest.fixture
+def controller(qtbot, fake_backend):
+    """A started worker without a window (nothing takes its images unless a test does)."""
+    made = []
+
+    def make(backend=None, options=None):
+        worker = PipelineWorker(backend or fake_backend, options or WorkerOptions(detector="fake", realtime=False))
+        ctl = WorkerController(worker)
+        with qtbot.waitSignal(worker.state_changed, timeout=10000):
+            ctl.start()
+        made.append(ctl)
+        return ctl
+
+    yield make
+    for ctl in made:
+        assert ctl.stop()
+        assert not ctl.thread.isRunning()
+
+
+def test_latest_image_mailbox():
+    box = LatestImage()
+    assert box.take() is None
+    assert box.put(0, QImage()) is True  # empty -> notify
+    assert box.put(1, QImage()) is False  # still pending -> no second notification, the stale one dropped
+    assert box.dropped == 1
+    index, _ = box.take()
+    assert index == 1 and not box.pending()
+
+
+def test_results_never_dropped_images_latest_wins(qtbot, controller, synthetic_clip):
+    ctl = controller()
+    results = []
+    ctl.worker.frame_processed.connect(results.append)
+    notified = []
+    ctl.worker.image_ready.connect(lambda: notified.append(1))  # nobody takes the image: the window "hangs"
+    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+        ctl.open_source(str(synthetic_clip.path))
+    qtbot.waitUntil(lambda: len(results) == synthetic_clip.frames)
+    assert [r.index for r in results] == list(range(synthetic_clip.frames))
+    assert len(notified) == 1  # one notification, never a queue of stale images
+    assert ctl.worker.latest.dropped >= synthetic_clip.frames - 2
+    index, image = ctl.worker.latest.take()
+    assert image.width() == synthetic_clip.size[0]
+
+
+def test_switch_model_and_detector_while_playing(qtbot, controller, synthetic_clip):
+    ctl = controller(options=WorkerOptions(detector="fake", realtime=True))  # paced: still playing below
+    errors = []
+    ctl.worker.failed.connect(errors.append)
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+        ctl.open_source(str(synthetic_clip.path))
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000,
+                          check_params_cb=lambda s: s.model == "other-pose" and s.playing):
+        ctl.set_options(model="other-pose")
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000,
+                          check_params_cb=lambda s: s.detector == "fake2"):
+        ctl.set_options(detector="fake2")
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000,
+                          check_params_cb=lambda s: s.options["smoothing"]):
+        ctl.set_options(smoothing=True)
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as after:
+        pass
+    assert after.args[0].faces and after.args[0].faces[0].pose is not None
+    assert errors == []
+
+
+def test_broken_weights_keep_previous_model(qtbot, controller, tmp_path):
+    ctl = controller()
+    broken = tmp_path / "broken.params"
+    broken.write_bytes(b"\x00not weights" * 10)
+    with qtbot.waitSignal(ctl.worker.failed, timeout=10000) as failed:
+        ctl.set_options(model=str(broken))
+    message = failed.args[0]
+    assert "broken.params" in message and "still fake-pose" in message
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000) as state:
+        ctl.set_options(show_cube=True)
+    assert state.args[0].model == "fake-pose"
+
+
+def test_unknown_detector_is_reported_and_previous_kept(qtbot, controller):
+    ctl = controller()
+    with qtbot.waitSignal(ctl.worker.failed, timeout=10000) as failed:
+        ctl.set_options(detector="nope")
+    assert "nope" in failed.args[0]
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000) as state:
+        ctl.set_options(show_text=False)
+    assert state.args[0].detector == "fake"
+
+
+def test_corrupt_and_missing_inputs_keep_the_worker_alive(qtbot, controller, synthetic_clip, tmp_path):
+    from fixtures.clips import truncate_file
+    ctl = controller()
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"this is not a video" * 100)
+    with qtbot.waitSignal(ctl.worker.failed, timeout=10000) as failed:
+        ctl.open_source(str(garbage))
+    assert "garbage.mp4" in failed.args[0]
+    with qtbot.waitSignal(ctl.worker.failed, timeout=10000) as failed:
+        ctl.open_source(str(tmp_path / "missing.avi"))
+    assert "not found" in failed.args[0]
+    # a video cut mid-stream: the frames before the cut arrive, then the stream ends with a reason
+    cut = truncate_file(synthetic_clip.path, tmp_path / "cut.avi", 0.5)
+    results = []
+    ctl.worker.frame_processed.connect(results.append)
+    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000) as ended:
+        ctl.open_source(str(cut))
+    assert 0 < len(results) < synthetic_clip.frames
+    assert [r.index for r in results] == list(range(len(results)))
+    assert "frame" in ended.args[0]
+    # and the worker still works
+    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000) as ended:
+        ctl.open_source(str(synthetic_clip.path))
+    assert ended.args[0] == ""
+
+
+def test_exception_in_pipeline_becomes_failed(qtbot, fake_backend, controller, synthetic_clip):
+    from fixtures.clips import frame_code
+
+    def boxes(rgb):
+        if frame_code(rgb) == 5:
+            raise RuntimeError("detector exploded")
+        return [FaceBox(10, 10, 60, 60, 0.9)]
+
+    fake_backend.detector_boxes = boxes
+    ctl = controller()
+    results = []
+    ctl.worker.frame_processed.connect(results.append)
+    with qtbot.waitSignal(ctl.worker.failed, timeout=10000) as failed:
+        ctl.open_source(str(synthetic_clip.path))
+    assert "RuntimeError: detector exploded" in failed.args[0]
+    assert [r.index for r in results] == [0, 1, 2, 3, 4]
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as more:
+        ctl.seek(10)  # the last good state is kept and the worker keeps serving
+    assert more.args[0].index == 10
+
+
+def test_recording_is_incremental(qtbot, controller, synthetic_clip, tmp_path):
+    ctl = controller()
+    out = tmp_path / "rec.csv"
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+        ctl.open_source(str(synthetic_clip.path), record_to=str(out), play=False)
+    for _ in range(4):
+        with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+            ctl.step()
+    partial = tmp_path / "rec.csv.partial"
+    with open(partial, newline="") as fh:  # a crash now would keep the 5 frames shown so far
+        frames = sorted({int(r["frame"]) for r in csv.DictReader(fh)})
+    assert frames == [0, 1, 2, 3, 4]
+    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+        ctl.play()
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
+        ctl.stop_recording()
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2 * synthetic_clip.frames
+    assert not partial.exists()
+    assert (tmp_path / "rec.meta.json").exists()
+
+
+def test_review_draws_from_the_file(qtbot, controller, synthetic_clip, tmp_path):
+    ctl = controller()
+    out = tmp_path / "ann.csv"
+    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+        ctl.open_source(str(synthetic_clip.path), record_to=str(out))
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
+        ctl.stop_recording()
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:  # edit the file: the review must show these, not recomputed angles
+        r["yaw"] = "42.000"
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    got = []
+    ctl.worker.frame_processed.connect(got.append)
+    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+        ctl.load_review(str(out))
+    assert len(got) == synthetic_clip.frames
+    assert all(f.pose.yaw == pytest.approx(42.0) for r in got for f in r.faces)
+    assert all(len(r.faces) == 2 for r in got)
+
+
+def test_close_while_playing_stops_thread_and_closes_source(qtbot, controller, synthetic_clip):
+    ctl = controller(options=WorkerOptions(detector="fake", realtime=True))
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+        ctl.open_source(str(synthetic_clip.path))
+    source = ctl.worker._source
+    assert ctl.stop()
+    assert not ctl.thread.isRunning()
+    assert ctl.worker._source is None and source._closed
+
+
+def test_mirror_result_flips_boxes_and_signs():
+    face = FaceResult(1, FaceBox(10, 20, 50, 80, 0.9), HeadPose(30, 10, -5), HeadPose(31, 11, -6))
+    result = FrameResult(0, 0.0, "x", (face,), {}, (100, 200))
+    m = mirror_result(result).faces[0]
+    assert (m.box.x1, m.box.x2, m.box.y1, m.box.y2) == (150, 190, 20, 80)
+    assert m.pose.as_tuple() == (-30, 10, 5)
+    assert m.pose_raw.as_tuple() == (-31, 11, 6)
+    assert mirror_result(mirror_result(result)) == result
