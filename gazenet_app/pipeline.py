@@ -50,70 +50,10 @@ CONVENTION = ("degrees, Hopenet's convention: yaw > 0 turns the nose toward imag
 
 
 def default_tracker():
-    """The track package's FaceTracker; a minimal IoU tracker only while gazenet_app.track is not there."""
-    try:
-        from gazenet_app.track.tracker import FaceTracker
-    except ModuleNotFoundError as e:
-        if e.name not in ("gazenet_app.track.tracker", "gazenet_app.track"):
-            raise
-        return _IouTracker()
+    """A new `gazenet_app.track.tracker.FaceTracker` with its default settings."""
+    from gazenet_app.track.tracker import FaceTracker
+
     return FaceTracker()
-
-
-@dataclass(frozen=True)
-class _Track:
-    face_id: int
-    box: FaceBox
-    tracked_only: bool
-    det_score: float
-
-
-def _iou(a: FaceBox, b: FaceBox) -> float:
-    ix = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
-    iy = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    inter = ix * iy
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union > 0 else 0.0
-
-
-class _IouTracker:
-    """Greedy IoU matching with stable ids; a face missed for `max_missed` frames ends its track."""
-
-    def __init__(self, iou_threshold: float = 0.3, max_missed: int = 5) -> None:
-        self.iou_threshold, self.max_missed = iou_threshold, max_missed
-        self.reset()
-
-    def reset(self) -> None:
-        self._tracks: Dict[int, list] = {}  # id -> [box, missed]
-        self._next = 0
-
-    def update(self, rgb, boxes: Optional[List[FaceBox]]) -> List[_Track]:
-        if boxes is None:  # no detection on this frame: keep the boxes we have
-            return [_Track(i, b, True, b.score) for i, (b, _) in self._tracks.items()]
-        pairs = sorted(((_iou(t[0], b), i, j) for i, t in self._tracks.items() for j, b in enumerate(boxes)),
-                       reverse=True)
-        used_t, used_b, out = set(), set(), []
-        for iou, i, j in pairs:
-            if iou < self.iou_threshold or i in used_t or j in used_b:
-                continue
-            used_t.add(i)
-            used_b.add(j)
-            self._tracks[i] = [boxes[j], 0]
-        for j, b in enumerate(boxes):
-            if j not in used_b:
-                self._tracks[self._next] = [b, 0]
-                used_t.add(self._next)
-                self._next += 1
-        for i in list(self._tracks):
-            if i not in used_t:
-                self._tracks[i][1] += 1
-                if self._tracks[i][1] > self.max_missed:
-                    del self._tracks[i]
-        for i in sorted(self._tracks):
-            b, missed = self._tracks[i]
-            if missed == 0:
-                out.append(_Track(i, b, False, b.score))
-        return out
 
 
 def _ms(t0: float) -> float:

@@ -214,3 +214,17 @@ def test_predict_end_to_end(faces_dir, tiny_pose_model, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert code == 0 and len(out) == 3 and all(line.startswith("ulfd_13.jpg") for line in out[1:])
     assert (tmp_path / "ulfd_13_pose.jpg").exists()
+
+
+def test_annotate_smooth_and_detect_every_with_real_tracking(face_clip, tiny_pose_model, tmp_path, capsys):
+    pytest.importorskip("gazenet_app.track.smoothing")
+    out = tmp_path / "s.csv"
+    code = main(["annotate", str(face_clip.path), "-o", str(out), "--model", str(tiny_pose_model), "--smooth",
+                 "--detect-every", "3", "--end", "12", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    rows = rows_of(out)
+    assert rows[0][-3:] == ["yaw_raw", "pitch_raw", "roll_raw"]
+    assert sorted({int(r[1]) for r in rows[1:]}) == list(range(12))
+    assert len({r[3] for r in rows[1:]}) == 2  # the faces keep their ids between detections
+    meta = json.loads((tmp_path / "s.meta.json").read_text())
+    assert meta["smoothing"] and meta["detect_every"] == 3
