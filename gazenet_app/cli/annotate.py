@@ -50,9 +50,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_model_arg(p)
     add_detector_args(p)
     add_device_arg(p)
-    p.add_argument("--start", type=_non_negative, default=0, help="first frame (default 0)")
-    p.add_argument("--end", type=_positive, default=None, help="stop before this frame (default: the end)")
-    p.add_argument("--stride", type=_positive, default=1, help="process every Nth frame (default 1)")
+    p.add_argument("--start", type=_non_negative, default=0, metavar="N", help="first frame (default 0)")
+    p.add_argument("--end", type=_positive, default=None, metavar="N", help="stop before this frame (default: the end)")
+    p.add_argument("--stride", type=_positive, default=1, metavar="N", help="process every Nth frame (default 1)")
     p.add_argument("--detect-every", type=_positive, default=1, metavar="N",
                    help="run the detector every N processed frames, tracking in between (default 1)")
     p.add_argument("--smooth", action="store_true",

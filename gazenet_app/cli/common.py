@@ -66,7 +66,7 @@ def add_detector_args(parser: argparse.ArgumentParser) -> None:
 
 def add_device_arg(parser: argparse.ArgumentParser) -> None:
     """`--device cpu|gpu:0[,gpu:1...]`."""
-    parser.add_argument("--device", default="cpu", type=parse_device,
+    parser.add_argument("--device", default="cpu", type=parse_device, metavar="{cpu,gpu:0[,gpu:1...]}",
                         help="where the pose network runs: cpu (default) or gpu:0[,gpu:1...]")
 
 
