@@ -218,6 +218,7 @@ class AnnotateSummary:
     faces: int = 0
     rows: int = 0
     status: str = "complete"  # complete | ended_early | stopped | interrupted | failed
+    finished: bool = False  # the outputs were renamed to their final names
     ended_early: Optional[str] = None
     resumed_after: Optional[int] = None
     first_frame: Optional[int] = None
@@ -229,7 +230,7 @@ class AnnotateSummary:
     @property
     def complete(self) -> bool:
         """True when the outputs were finished (renamed to their final names)."""
-        return self.status in ("complete", "ended_early")
+        return self.finished
 
 
 def _next_on_grid(after: int, start: int, stride: int) -> int:
@@ -265,9 +266,11 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
              on_result: Optional[Callable[[Frame, FrameResult], None]] = None) -> AnnotateSummary:
     """Run `pipeline` over `source` and write every frame's results incrementally.
 
-    `progress(done, total)` after each frame; `should_stop()` is checked before each frame (True: stop,
-    keep the partials); `on_result(frame, result)` sees every result (the app's display). Returns a summary;
-    raises `ExportError` for output problems (rows written so far stay in the partials).
+    `progress(done, total)` after each frame; `should_stop()` is checked before each frame (True: stop and
+    keep the partials for `resume`; for a live source such as a camera, stopping or Ctrl-C finishes the
+    outputs instead, since there is nothing to resume); `on_result(frame, result)` sees every result.
+    Returns a summary; raises `ExportError` for output problems (rows written so far stay in the partials)
+    and re-raises KeyboardInterrupt after keeping the partials.
     """
     if stride < 1:
         raise GazenetError(f"--stride must be >= 1, got {stride}")
@@ -275,6 +278,8 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
         raise GazenetError(f"empty frame range: start={start}, end={end}")
     t_begin = time.perf_counter()
     summary = AnnotateSummary(first_frame=start)
+    # a live source (camera) has no length and cannot be resumed: stopping it finishes the outputs
+    live = source.frame_count is None
     writers: List = []
     if outputs.csv is not None:
         writers.append(CsvWriter(outputs.csv, smoothing=pipeline.smoother is not None))
@@ -344,14 +349,15 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
     if progress is not None:
         progress(0, total)
 
-    def finish(status: str) -> None:
+    def finish(status: str, finalize: bool) -> None:
         summary.status = status
+        summary.finished = finalize
         summary.elapsed_s = time.perf_counter() - t_begin
         summary.notes.extend(source.notes)
         meta.update(status=status, frames=summary.frames, rows=summary.rows, faces=summary.faces,
                     ended_early=summary.ended_early, resumed_after=summary.resumed_after,
                     last_frame=summary.last_frame, notes=summary.notes)
-        if status in ("complete", "ended_early"):
+        if finalize:
             for w in writers:
                 w.close()
             if video_writer is not None:
@@ -373,7 +379,7 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
         if end is None or first < end:
             for frame in source.frames(first, end, stride):
                 if should_stop is not None and should_stop():
-                    finish("stopped")
+                    finish("stopped", finalize=live)
                     return summary
                 result = pipeline.process(frame)
                 for w in writers:
@@ -389,14 +395,17 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
                 if progress is not None:
                     progress(summary.frames, total)
     except KeyboardInterrupt:
-        finish("interrupted")
+        if live:  # a camera stops when the user says so: what was recorded is the whole record
+            finish("stopped", finalize=True)
+            return summary
+        finish("interrupted", finalize=False)
         raise
     except BaseException:
-        finish("failed")
+        finish("failed", finalize=False)
         raise
     if source.ended_early:
         summary.ended_early = source.error
-        finish("ended_early")
+        finish("ended_early", finalize=True)
     else:
-        finish("complete")
+        finish("complete", finalize=True)
     return summary

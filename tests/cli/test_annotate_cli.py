@@ -228,3 +228,15 @@ def test_annotate_smooth_and_detect_every_with_real_tracking(face_clip, tiny_pos
     assert len({r[3] for r in rows[1:]}) == 2  # the faces keep their ids between detections
     meta = json.loads((tmp_path / "s.meta.json").read_text())
     assert meta["smoothing"] and meta["detect_every"] == 3
+
+
+def test_ctrl_c_keeps_partial_and_says_how_to_resume(monkeypatch, synthetic_clip, tmp_path, capsys):
+    import gazenet_app.cli.common as common
+
+    monkeypatch.setattr(common, "build_pipeline", lambda args, **kw: make_fake_pipeline(interrupt_at_call=4))
+    out = tmp_path / "o.csv"
+    assert main(["annotate", str(synthetic_clip.path), "-o", str(out), "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted: the rows written so far are kept in the .partial files" in err
+    assert "run the same command with --resume to finish" in err and "Traceback" not in err
+    assert len(rows_of(tmp_path / "o.csv.partial")) == 1 + 8 and not out.exists()

@@ -9,11 +9,11 @@ import json
 import cv2
 import pytest
 
-from fixtures.clips import truncate_file
+from fixtures.clips import synthetic_frames, truncate_file
 from fixtures.fakes import FakeSmoother, make_fake_pipeline
 from gazenet_app.core.errors import ExportError, GazenetError
 from gazenet_app.core.results import CSV_COLUMNS, RAW_COLUMNS, read_jsonl
-from gazenet_app.core.video import open_source
+from gazenet_app.core.video import Frame, FrameSource, open_source
 from gazenet_app.pipeline import AnnotateOutputs, annotate
 
 
@@ -216,8 +216,6 @@ def test_bad_ranges(synthetic_clip, tmp_path):
 
 
 def test_folder_source_rows_name_each_file(tmp_path, synthetic_clip):
-    from fixtures.clips import synthetic_frames
-
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i, f in enumerate(synthetic_frames(4)):
@@ -226,3 +224,36 @@ def test_folder_source_rows_name_each_file(tmp_path, synthetic_clip):
     summary, out = run(folder, tmp_path)
     assert [(r[0], r[1]) for r in rows_of(out.csv)[1::2]] == [(f"f_{i}.png", str(i)) for i in range(4)]
     assert any("notes.txt" in n for n in summary.notes)
+
+
+class LiveSource(FrameSource):
+    """A camera-like source (no length): `n` frames, then it stops delivering (like an unplugged camera)."""
+
+    kind = "camera"
+
+    def __init__(self, n: int) -> None:
+        super().__init__("cam:9")
+        self._frames = synthetic_frames(n)
+
+    def _read(self):
+        if self._pos >= len(self._frames):
+            self.error = "camera 9 stopped delivering frames"
+            return None
+        return Frame(self._pos, self._pos * 33.3, self._frames[self._pos], self.name)
+
+
+def test_live_source_lost_mid_stream_finishes_outputs_with_reason(tmp_path):
+    outputs = AnnotateOutputs(csv=tmp_path / "cam.csv")
+    summary = annotate(LiveSource(6), make_fake_pipeline(), outputs)
+    assert summary.status == "ended_early" and summary.complete
+    assert summary.ended_early == "camera 9 stopped delivering frames"
+    assert len(rows_of(tmp_path / "cam.csv")) == 1 + 12
+
+
+def test_live_source_stopped_by_the_user_finishes_outputs(tmp_path):
+    outputs = AnnotateOutputs(csv=tmp_path / "cam.csv")
+    summary = annotate(LiveSource(20), make_fake_pipeline(interrupt_at_call=5), outputs)
+    assert summary.status == "stopped" and summary.complete and summary.frames == 5
+    assert len(rows_of(tmp_path / "cam.csv")) == 1 + 10 and not (tmp_path / "cam.csv.partial").exists()
+    meta = json.loads((tmp_path / "cam.meta.json").read_text())
+    assert meta["status"] == "stopped" and meta["source"]["kind"] == "camera"
