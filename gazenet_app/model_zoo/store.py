@@ -157,8 +157,8 @@ def list_models(kind: Optional[str] = None, verify: bool = False) -> List[ModelI
 
 
 def _looks_like_path(spec: str) -> bool:
-    return (os.sep in spec or (os.altsep and os.altsep in spec) or spec.endswith((".json", ".params"))
-            or spec.lower().endswith(_CHECKPOINT_SUFFIXES) or os.path.exists(spec))
+    return bool(os.sep in spec or (os.altsep and os.altsep in spec) or spec.endswith((".json", ".params"))
+                or spec.lower().endswith(_CHECKPOINT_SUFFIXES))
 
 
 def _resolve_path(spec: str) -> Path:
@@ -201,6 +201,8 @@ def resolve_model(name_or_path: Union[str, Path], verify: bool = True) -> ModelI
             if card_path.is_file():
                 info = _info_from_card(card_path, location)
                 break
+        if info is None and os.path.exists(spec):  # a bare file or folder name in the working directory
+            info = _info_from_card(_resolve_path(spec), "path")
         if info is None:
             installed = [m.name for m in list_models()]
             where = ", ".join(str(p) for p, _ in search_dirs())

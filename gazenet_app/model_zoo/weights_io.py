@@ -123,14 +123,14 @@ class _RestrictedUnpickler(pickle.Unpickler):
     """Unpickles only what a PyTorch state dict contains; storages come from `storage_source`."""
 
     def __init__(self, f, storage_source: Callable[[tuple], _Storage], path: str):
-        super().__init__(f)
+        super().__init__(f, encoding="utf-8")  # Python 2 era checkpoints (the 2018 Hopenet files) pickle str
         self._storage_source = storage_source
         self._path = path
 
     def find_class(self, module: str, name: str):
         if (module, name) in _SAFE_CLASSES:
             return _SAFE_CLASSES[(module, name)]
-        if module == "torch" and name in _STORAGE_DTYPES:
+        if module in ("torch", "torch.cuda") and name in _STORAGE_DTYPES:  # GPU-saved storages load on CPU
             return _StorageType(name)
         raise ModelLoadError(
             f"{self._path} is not a PyTorch weights file gazenet can read: it pickles {module}.{name} "
@@ -162,6 +162,8 @@ def _read_legacy(f, path: str) -> Any:
         root = storages.setdefault(str(key), _Storage(stype, str(key), int(numel)))
         if view:
             view_key, offset, size = view
+            if str(view_key) == str(key):
+                raise ModelLoadError(f"{path}: storage {key} is a view of itself (corrupt checkpoint)")
             sv = storages.setdefault(str(view_key), _Storage(stype, str(view_key), int(size)))
             sv.view = (root, int(offset), int(size))
             return sv
@@ -179,18 +181,18 @@ def _read_legacy(f, path: str) -> Any:
     keys = _unpickle(f, source, path)
     for key in keys:
         st = storages.get(str(key))
+        if st is None:
+            raise ModelLoadError(f"{path}: storage {key} is listed but no tensor uses it (corrupt checkpoint)")
         head = f.read(8)
         if len(head) != 8:
             raise ModelLoadError(f"{path} is truncated: storage {key} is missing")
         (numel,) = struct.unpack("<q", head)
-        itemsize = st.stype.itemsize if st is not None else 4
-        raw = f.read(numel * itemsize)
-        if len(raw) != numel * itemsize:
-            raise ModelLoadError(f"{path} is truncated: storage {key} has {len(raw)} of "
-                                 f"{numel * itemsize} bytes")
-        if st is not None:
-            dtype = np.uint16 if st.stype.dtype == "bfloat16" else st.stype.dtype
-            st.data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
+        nbytes = numel * st.stype.itemsize
+        raw = f.read(nbytes) if 0 <= numel else b""
+        if numel < 0 or len(raw) != nbytes:
+            raise ModelLoadError(f"{path} is truncated: storage {key} has {len(raw)} of {nbytes} bytes")
+        dtype = np.uint16 if st.stype.dtype == "bfloat16" else st.stype.dtype
+        st.data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
     return obj
 
 

@@ -80,3 +80,79 @@ def test_name_maps():
     tv = torchvision_to_gluon({"features.0.1.weight": np.ones(3), "features.0.1.running_mean": np.zeros(3),
                                "classifier.1.weight": np.ones((2, 3))})
     assert set(tv) == {"features.0.1.gamma", "features.0.1.running_mean", "classifier.1.weight"}
+
+
+def _write_old_style_checkpoint(path, root, views):
+    """A torch 0.3-era legacy file as the 2018 Hopenet .pkl files are: GPU storages (`torch.cuda.FloatStorage`),
+    `torch._utils._rebuild_tensor`, 6-tuple persistent ids with view metadata. Written without torch: the
+    classes are pickled under placeholder modules and renamed in the bytes (GLOBAL opcodes are plain text)."""
+    import io
+    import struct
+    import sys
+    import types
+
+    class FloatStorage:  # noqa: D401 - stands in for torch.cuda.FloatStorage
+        pass
+
+    def _rebuild_tensor(*args):
+        raise AssertionError("never called while writing")
+
+    class Tensor:
+        def __init__(self, storage, offset, size, stride):
+            self.args = (storage, offset, size, stride)
+
+        def __reduce__(self):
+            return (_rebuild_tensor, self.args)
+
+    class StorageRef:
+        def __init__(self, key, numel, view=None):
+            self.key, self.numel, self.view = key, numel, view
+
+    fake = types.ModuleType("gzfakecuda")
+    fake.FloatStorage, fake._rebuild_tensor = FloatStorage, _rebuild_tensor
+    FloatStorage.__module__ = _rebuild_tensor.__module__ = "gzfakecuda"
+    FloatStorage.__qualname__, _rebuild_tensor.__qualname__ = "FloatStorage", "_rebuild_tensor"
+    sys.modules["gzfakecuda"] = fake
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, StorageRef):
+                return ("storage", FloatStorage, obj.key, "cuda:0", obj.numel, obj.view)
+            return None
+
+    def dump(obj):
+        buf = io.BytesIO()
+        P(buf, protocol=2).dump(obj)
+        return buf.getvalue()
+
+    root_ref = StorageRef("140", root.size)
+    state = collections.OrderedDict()
+    for name, (offset, size, shape) in views.items():
+        view = StorageRef("140", root.size, (f"v{name}", offset, size))  # root key + (view key, offset, size)
+        state[name] = Tensor(view, 0, shape, tuple(int(np.prod(shape[i + 1:])) for i in range(len(shape))))
+    state["whole"] = Tensor(root_ref, 0, (root.size,), (1,))
+    try:
+        body = dump(state)
+    finally:
+        del sys.modules["gzfakecuda"]
+    body = body.replace(b"gzfakecuda\nFloatStorage", b"torch.cuda\nFloatStorage")
+    body = body.replace(b"gzfakecuda\n_rebuild_tensor", b"torch._utils\n_rebuild_tensor")
+    with open(path, "wb") as f:
+        f.write(pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2))
+        f.write(pickle.dumps(1001, protocol=2))
+        f.write(pickle.dumps({"protocol_version": 1001, "little_endian": True,
+                              "type_sizes": {"short": 2, "int": 4, "long": 8}}, protocol=2))
+        f.write(body)
+        f.write(pickle.dumps(["140"], protocol=2))
+        f.write(struct.pack("<q", root.size) + root.astype("<f4").tobytes())
+
+
+def test_old_gpu_checkpoint_with_storage_views(tmp_path):
+    root = np.arange(20, dtype=np.float32)
+    path = tmp_path / "hopenet_2018_style.pkl"
+    _write_old_style_checkpoint(path, root, {"fc_yaw.weight": (2, 6, (2, 3)), "fc_yaw.bias": (10, 4, (4,))})
+    got = read_torch_checkpoint(path)
+    np.testing.assert_array_equal(got["fc_yaw.weight"], root[2:8].reshape(2, 3))
+    np.testing.assert_array_equal(got["fc_yaw.bias"], root[10:14])
+    np.testing.assert_array_equal(got["whole"], root)
+    assert got["fc_yaw.weight"].dtype == np.float32
