@@ -24,7 +24,7 @@ LOSS_KINDS = ("mse", "shao")
 def expectation(F, logits, bins: int = NUM_BINS, width: float = BIN_WIDTH, offset: float = ANGLE_OFFSET):
     """Differentiable softmax expectation in degrees over the last axis: (..., bins) -> (...)."""
     prob = F.softmax(logits, axis=-1)
-    idx = F.arange(bins)
+    idx = F.contrib.arange_like(logits, axis=-1)  # 0..bins-1, in the logits dtype
     return F.broadcast_mul(prob, idx).sum(axis=-1) * width - offset
 
 

@@ -171,7 +171,7 @@ def build_net(cfg: TrainConfig, ctx) -> Tuple[object, str]:
     from gazenet_app.model_zoo.weights_io import load_params_checked
 
     mx.random.seed(cfg.seed)
-    net = get_hopenet(cfg.backbone, ctx=ctx, input_size=cfg.input_size)
+    net = get_hopenet(cfg.backbone, ctx=mx.cpu(), input_size=cfg.input_size)
     if cfg.pretrained == "imagenet":
         src = load_imagenet_backbone(net)
     elif cfg.pretrained == "none":

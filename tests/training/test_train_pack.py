@@ -1,0 +1,79 @@
+"""Packed data: decoding once into a memmap, boxes/landmarks in the pack frame, the threaded loader."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gazenet_app.training.augment import AugmentConfig, eval_crop
+from gazenet_app.training.pack import BatchLoader, PackedDataset, ensure_pack, measure_loader
+from gazenet_app.training.readers import read_labels_csv
+
+
+def test_pack_keeps_the_face_crop(tiny_pose_dataset):
+    pack = ensure_pack(tiny_pose_dataset, size=48, context=2.0, progress=False)
+    meta = json.loads((pack / "pack.json").read_text())
+    assert meta["n"] == 48 and meta["size"] == 48
+    ds = PackedDataset(pack)
+    table = read_labels_csv(tiny_pose_dataset)
+    assert len(ds) == 48
+    np.testing.assert_allclose(ds.poses, table.poses)
+    # the packed context image holds the box at its centre, half its side
+    side = ds.boxes[:, 2] - ds.boxes[:, 0]
+    np.testing.assert_allclose(side, 24.0, atol=0.05)  # csv boxes are rounded to 0.01 px
+    # the test crop from the pack matches the test crop from the original image
+    i = 5
+    from_pack = eval_crop(ds.image(i), ds.boxes[i], 24).astype(int)
+    from_img = eval_crop(table.load_image(i), table.boxes[i], 24).astype(int)
+    assert np.abs(from_pack - from_img).mean() < 12
+
+
+def test_pack_is_reused_until_labels_change(tiny_pose_dataset):
+    pack = ensure_pack(tiny_pose_dataset, size=32, progress=False)
+    mtime = (pack / "images.npy").stat().st_mtime_ns
+    assert ensure_pack(tiny_pose_dataset, size=32, progress=False) == pack
+    assert (pack / "images.npy").stat().st_mtime_ns == mtime
+    labels = tiny_pose_dataset / "labels.csv"
+    labels.write_text(labels.read_text())  # touched: re-packed
+    lines = labels.read_text().splitlines()
+    labels.write_text("\n".join(lines[:-1]) + "\n")
+    ensure_pack(tiny_pose_dataset, size=32, progress=False)
+    assert len(PackedDataset(pack)) == 47
+
+
+def test_loader_batches_splits_shards_and_resume(tiny_pose_dataset):
+    pack = ensure_pack(tiny_pose_dataset, size=32, progress=False)
+    train = PackedDataset(pack, split="train")
+    assert len(train) == 36 and len(PackedDataset(pack, split=["val"])) == 12
+    aug = AugmentConfig(size=24)
+    full = list(BatchLoader(train, 8, 24, augment=aug, seed=3, epoch=1))
+    assert len(full) == 4 and full[0][0].shape == (8, 24, 24, 3) and full[0][0].dtype == np.uint8
+    resumed = list(BatchLoader(train, 8, 24, augment=aug, seed=3, epoch=1, start_batch=2))
+    assert len(resumed) == 2
+    np.testing.assert_array_equal(resumed[0][0], full[2][0])
+    other_epoch = list(BatchLoader(train, 8, 24, augment=aug, seed=3, epoch=2))
+    assert not np.array_equal(other_epoch[0][1], full[0][1])
+    s0 = BatchLoader(train, 8, 24, augment=aug, shard=(0, 2))
+    s1 = BatchLoader(train, 8, 24, augment=aug, shard=(1, 2))
+    assert len(s0) == len(s1) == 2
+    assert not set(map(int, s0._batches[0])) & set(map(int, s1._batches[0]))
+    val = list(BatchLoader(PackedDataset(pack, split="val"), 5, 24, augment=None, shuffle=False, drop_last=False))
+    assert [len(b[0]) for b in val] == [5, 5, 2]
+
+
+def test_loader_reraises_worker_errors(tiny_pose_dataset):
+    ds = PackedDataset(ensure_pack(tiny_pose_dataset, size=32, progress=False))
+
+    def broken(i):
+        raise OSError(f"disk gone at row {i}")
+
+    ds.image = broken
+    with pytest.raises(OSError, match="disk gone"):
+        list(BatchLoader(ds, 4, 16, augment=AugmentConfig(size=16)))
+
+
+def test_measure_loader_reports_a_rate(tiny_pose_dataset):
+    ds = PackedDataset(ensure_pack(tiny_pose_dataset, size=32, progress=False))
+    assert measure_loader(ds, batch_size=8, size=24, batches=2) > 0
