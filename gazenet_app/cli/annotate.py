@@ -94,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
                 return
             if total is not None and bar.total != total:
                 bar.total = total
-            bar.n = done
-            bar.refresh() if done == 0 or done == total else bar.update(0)
+                bar.refresh()
+            bar.update(done - bar.n)
 
         try:
             summary = annotate(source, pipeline, outputs, start=args.start, end=args.end, stride=args.stride,

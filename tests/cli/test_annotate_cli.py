@@ -240,3 +240,24 @@ def test_ctrl_c_keeps_partial_and_says_how_to_resume(monkeypatch, synthetic_clip
     assert "interrupted: the rows written so far are kept in the .partial files" in err
     assert "run the same command with --resume to finish" in err and "Traceback" not in err
     assert len(rows_of(tmp_path / "o.csv.partial")) == 1 + 8 and not out.exists()
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda card: card.update(bins="sixty-six"), "bins"),
+    (lambda card: card.update(params_sha256="0" * 64), "sha256"),
+])
+def test_broken_model_card_is_a_clear_error(damage, message, tiny_pose_model, synthetic_clip, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    card = json.loads(Path(tiny_pose_model).read_text())
+    for f in Path(tiny_pose_model).parent.glob(card["name"] + "*"):
+        shutil.copy(f, folder / f.name)
+    damage(card)
+    (folder / Path(tiny_pose_model).name).write_text(json.dumps(card))
+    code = main(["annotate", str(synthetic_clip.path), "-o", str(tmp_path / "o.csv"), "--no-progress",
+                 "--model", str(folder / Path(tiny_pose_model).name)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and message in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.partial").exists()
