@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,18 +16,15 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the `detect` subcommand."""
-    from gazenet_app.detect.registry import DEFAULT_DETECTOR, get_detector_list, get_preset_list
+    from gazenet_app.cli.common import add_detector_args, add_json_arg
 
     p = subparsers.add_parser("detect", help="find faces in images (no pose model needed)",
                               description="Print the face boxes found in each image; optionally save them "
                                           "as JSON and draw them on copies of the images.")
     p.add_argument("inputs", nargs="+", metavar="IMAGES_OR_FOLDER", help="image files and/or folders of images")
-    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=get_detector_list(),
-                   help=f"face detector (default: {DEFAULT_DETECTOR})")
-    p.add_argument("--preset", default="accurate", choices=get_preset_list(),
-                   help="detector preset: accurate (small faces, annotation) or live (webcam speed)")
+    add_detector_args(p)
     p.add_argument("--min-face", type=int, default=None, help="override the preset's smallest face (px)")
-    p.add_argument("--json", metavar="PATH", default=None, help="write all boxes to this JSON file")
+    add_json_arg(p, help="write all boxes (and the detector's settings) to this JSON file")
     p.add_argument("--save", metavar="DIR", default=None, help="write each image with its boxes drawn here")
     p.add_argument("--canonical", action="store_true",
                    help="report gazenet's canonical face boxes instead of the detector's own")
@@ -74,12 +69,16 @@ def run(args: argparse.Namespace) -> int:
     """Detect faces in every image and print `path: N faces` plus one line per box."""
     import cv2
 
-    from gazenet_app.core.errors import ExportError
+    from gazenet_app.cli.common import write_json_report
+    from gazenet_app.core.errors import DetectorError, ExportError
     from gazenet_app.core.video import read_image
     from gazenet_app.detect.registry import get_detector
 
     kw = {"min_face": args.min_face} if getattr(args, "min_face", None) else {}
-    detector = get_detector(args.detector, args.preset, **kw)
+    try:
+        detector = get_detector(args.detector, args.preset, **kw)
+    except ValueError as e:
+        raise DetectorError(str(e)) from None
     paths = collect_images(args.inputs)
     save = Path(args.save) if args.save else None
     if save is not None:
@@ -116,12 +115,6 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{total} faces in {len(paths)} images ({total_ms / max(len(paths), 1):.0f} ms per image, "
                      f"detector {detector.name}/{detector.preset})\n")
     if args.json:
-        doc = {"detector": detector.metadata(), "canonical": bool(args.canonical), "images": records}
-        tmp = f"{args.json}.partial"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(doc, f, indent=1)
-            os.replace(tmp, args.json)
-        except OSError as e:
-            raise ExportError(f"cannot write {args.json}: {e.strerror or e}") from None
+        write_json_report(args.json, {"detector": detector.metadata(), "canonical": bool(args.canonical),
+                                      "images": records})
     return 0

@@ -43,8 +43,9 @@ class CascadeDetector(FaceDetector):
 
     name = "cascade"
     presets = CASCADE_PRESETS
-    #: Fitted on the shared photos against MTCNN's canonical boxes (scripts/fit_box_mapping.py).
-    box_mapping = BoxMapping(dx=0.0, dy=0.0, scale=1.0)
+    #: Fitted on the shared photos against MTCNN's canonical boxes (scripts/fit_box_mapping.py: 387 boxes;
+    #: median IoU with them 0.70 unmapped -> 0.85 mapped).
+    box_mapping = BoxMapping(dx=0.007, dy=0.071, scale=0.848)
 
     def __init__(self, preset: Optional[str] = None, *, profile: bool = True, scale_factor: float = 1.1,
                  min_neighbors: int = 4, nms_threshold: float = 0.3, **kw) -> None:
