@@ -261,3 +261,14 @@ def test_broken_model_card_is_a_clear_error(damage, message, tiny_pose_model, sy
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and message in err and "Traceback" not in err
     assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.partial").exists()
+
+
+def test_predict_folder_skips_non_images(fake_cli, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(synthetic_frames(1)[0], cv2.COLOR_RGB2BGR))
+    (folder / "notes.txt").write_text("x")
+    assert main(["predict", str(folder)]) == 0
+    cap = capsys.readouterr()
+    assert [line.split()[0] for line in cap.out.splitlines()[1:]] == ["a.png", "a.png"]
+    assert "notes.txt" in cap.err
