@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = AnnotateOutputs(csv=Path(args.output) if args.output else None,
                               jsonl=Path(args.jsonl) if args.jsonl else None,
                               video=Path(args.video) if args.video else None, show_cube=args.cube,
-                              meta={"command": "gazenet " + " ".join(sys.argv[1:]) if sys.argv else None})
+                              meta={"command": " ".join(["gazenet", *getattr(args, "argv", [])])})
     source = open_source(args.input)  # a bad input fails before the model loads
     try:
         pipeline = build_pipeline(args, smoothing=args.smooth, detect_every=args.detect_every)
@@ -112,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
                 bar.close()
     finally:
         source.close()
-    for note in summary.notes:
-        log.warning(note)
     if summary.ended_early:
         log.warning("the input ended early: %s; the outputs cover the frames before it", summary.ended_early)
     where = outputs.main_path()

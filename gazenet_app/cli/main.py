@@ -106,6 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as e:  # --help, --version, usage errors
         return int(e.code or 0) if not isinstance(e.code, str) else EXIT_ERROR
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     _configure_logging(-1 if args.quiet else args.verbose)
     try:
         return int(args.func(args) or 0)

@@ -48,7 +48,8 @@ def test_annotate_writes_csv_jsonl_video_and_summary(fake_cli, synthetic_clip, t
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "complete" and summary["complete"] and summary["rows"] == 60
     meta = json.loads((tmp_path / "o.meta.json").read_text())
-    assert meta["command"].startswith("gazenet ") or meta["command"] is None
+    assert meta["command"] == f"gazenet annotate {synthetic_clip.path} -o {out} --jsonl {tmp_path / 'o.jsonl'} " \
+        f"--video {tmp_path / 'o.avi'} --json {tmp_path / 'summary.json'} --no-progress"
     assert meta["outputs"]["video"]["codec"] == "MJPG"
 
 
