@@ -34,7 +34,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                            "(default: the checkpoint's file name in the user model folder)")
     p.add_argument("--backbone", choices=_BACKBONES, default=None,
                    help="the checkpoint's backbone (default: read from its parameter names)")
-    p.add_argument("--input-size", type=int, default=None, metavar="PX",
+    p.add_argument("--input-size", type=_input_size, default=None, metavar="PX",
                    help="input crop size written to the card (default: 224 for resnet50, 112 for mobilenetv2)")
     p.add_argument("--crop", choices=sorted(CROP_PRESETS), default=None,
                    help="crop preset written to the card (default: hopenet_test, the original's crop)")
@@ -45,6 +45,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_json_arg(p, help="write a JSON report (paths, sha256, verification) to PATH")
     p.set_defaults(func=run)
     return p
+
+
+def _input_size(text: str) -> int:
+    """argparse type: an input size of at least 32 px (ResNet-50 and MobileNetV2 downsample 32x)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid input size {text!r}: a number of pixels") from None
+    if value < 32:
+        raise argparse.ArgumentTypeError(f"input size {value} is too small: 32 px at least")
+    return value
 
 
 def output_location(output: Optional[str], checkpoint: str) -> Tuple[Path, str]:
@@ -93,7 +104,7 @@ def _verify(net, checkpoint: str, backbone: str, input_size: int) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Convert the checkpoint, write the model and its card, optionally verify against torch."""
-    from gazenet_app.core.errors import ExportError, ModelLoadError
+    from gazenet_app.core.errors import ExportError
     from gazenet_app.model_zoo.card import load_card, validate_card
     from gazenet_app.model_zoo.conversion import DEFAULT_CONVERTED_CROP, convert_hopenet_checkpoint
     from gazenet_app.model_zoo.weights_io import save_model
@@ -101,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
     folder, name = output_location(args.output, args.checkpoint)
     if (folder / f"{name}.json").exists() and not args.force:
         raise ExportError(f"a model named {name!r} already exists in {folder}; choose another -o NAME or --force")
-    if args.input_size is not None and args.input_size < 32:
-        raise ModelLoadError(f"--input-size {args.input_size} is too small (32 px at least)")
     net, card = convert_hopenet_checkpoint(args.checkpoint, name=name, backbone=args.backbone,
                                            input_size=args.input_size, crop=args.crop or DEFAULT_CONVERTED_CROP)
     validate_card(card)

@@ -160,13 +160,19 @@ def _ready(net: mx.gluon.HybridBlock, card: Dict[str, Any], ctx: mx.Context) -> 
 def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, device: str = "cpu") -> PoseEstimator:
     """Load a pose model by name or path (NAME.json / NAME.params / folder) on `device` (`cpu`, `gpu:0`).
 
-    None means the default model (`store.default_model_name`). Raises ModelNotFoundError (with where it
-    looked and how to get a model), ModelLoadError or CardError.
+    None means the default model (`store.default_model_name`). An original Hopenet checkpoint (.pkl, .pth, .pt)
+    is converted in memory (`load_hopenet_checkpoint`, no torch needed). Raises ModelNotFoundError (with where
+    it looked and how to get a model), ModelLoadError or CardError.
     """
     if name_or_path is None or (isinstance(name_or_path, str) and not name_or_path.strip()):
         name_or_path = default_model_name()
         if name_or_path is None:
             raise ModelNotFoundError(_no_default_message())
+    if (not isinstance(name_or_path, ModelInfo)
+            and str(name_or_path).lower().endswith((".pkl", ".pth", ".pt"))):
+        if not Path(name_or_path).is_file():
+            raise ModelNotFoundError(f"checkpoint {name_or_path} does not exist")
+        return load_hopenet_checkpoint(name_or_path, device=device)
     info = name_or_path if isinstance(name_or_path, ModelInfo) else resolve_model(name_or_path)
     if info.kind != "pose":
         raise ModelLoadError(f"model {info.name!r} is a {info.kind} model, not a pose model")

@@ -83,3 +83,5 @@ def test_mobilenetv2_hopenet_checkpoint_loads_on_the_fly(tmp_path, crops):
     model = load_hopenet_checkpoint(ckpt, input_size=SIZE)
     assert isinstance(model, PoseEstimator) and model.name == "mobile_hopenet"
     _check_close(model.predict_logits(rgb), tr.run_numpy(tnet, x))
+    # load_pose_model takes a checkpoint path too (the app's Load weights...), at the backbone's own size.
+    assert load_pose_model(str(ckpt)).input_size == 112

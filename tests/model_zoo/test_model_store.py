@@ -129,10 +129,14 @@ def test_broken_cards(user_dir, model_dir):
         store.resolve_model("tiny")
 
 
-def test_checkpoint_path_points_to_convert(user_dir, tmp_path):
+def test_checkpoint_paths(user_dir, tmp_path):
     (tmp_path / "hopenet_robust_alpha1.pkl").write_bytes(b"x")
-    with pytest.raises(ModelNotFoundError, match="gazenet convert"):
-        load_pose_model(str(tmp_path / "hopenet_robust_alpha1.pkl"))
+    with pytest.raises(ModelNotFoundError, match="gazenet convert"):  # the store holds converted models only
+        store.resolve_model(str(tmp_path / "hopenet_robust_alpha1.pkl"))
+    with pytest.raises(ModelLoadError, match="hopenet_robust_alpha1.pkl is not a readable PyTorch checkpoint"):
+        load_pose_model(str(tmp_path / "hopenet_robust_alpha1.pkl"))  # converted on the fly when it is one
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        load_pose_model(str(tmp_path / "absent.pth"))
 
 
 def test_user_model_dir_platform_default(monkeypatch, tmp_path):
