@@ -98,6 +98,8 @@ class TimelineWidget(QWidget):
             if row < len(ANGLES) - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
             self._plots.append(plot)
+        self._legend = self._plots[0].addLegend(offset=(-10, 4), colCount=8, labelTextSize="8pt")
+        self._legend.setBrush(pg.mkBrush(24, 26, 30, 200))
         self._cursors = [plot.addLine(x=0, pen=pg.mkPen((240, 240, 240, 160), width=1)) for plot in self._plots]
         self._update_x_label()
         self._graphics.scene().sigMouseClicked.connect(self._on_click)
@@ -135,6 +137,7 @@ class TimelineWidget(QWidget):
                 plot.removeItem(curve)
         self._series.clear()
         self._curves.clear()
+        self._legend.clear()
         self._last_x = None
         self.points_added = 0
         self._dirty = True
@@ -180,8 +183,9 @@ class TimelineWidget(QWidget):
         color = face_color(face_id)
         pen = pg.mkPen(color=color, width=2)
         curves = []
-        for plot in self._plots:
-            curve = plot.plot(pen=pen, connect="finite", name=f"face {face_id}")
+        for row, plot in enumerate(self._plots):
+            # only the top plot's curves carry a legend entry
+            curve = plot.plot(pen=pen, connect="finite", name=f"#{face_id}" if row == 0 else None)
             curves.append(curve)
         self._curves[face_id] = curves
 
