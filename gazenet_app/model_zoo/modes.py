@@ -1,0 +1,201 @@
+"""Precision modes of a pose model: fp32 (the model itself) and its shipped fused / int8 exports.
+
+A fast mode is a separate model (format symbol) whose card says what it was made from, in `extra`:
+  `mode_of` (the fp32 model's name), `base_params_sha256` (its weights, so a stale export is never used),
+  `mae_delta_deg` (mean-angle MAE of this mode minus the fp32 model's, on the validation split; the
+  accuracy cost), `mae_delta` (per angle), `val_n`, and `ms_per_face` (batch-1 latency measured in the
+  same run as `fp32_ms_per_face`). `scripts/build_fast_modes.py` writes them as NAME_fused / NAME_int8.
+
+`choose_mode` picks the fastest mode whose accuracy cost is within `MAX_MAE_DELTA` (0.3 degrees MAE); the
+setting `precision` (or `$GAZENET_PRECISION`) overrides it: `auto`, `fp32`, `fused` or `int8`.
+`load_pose_model_mode(name, device, precision)` is `pose.load_pose_model` with that choice made.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Union
+
+from gazenet_app.core.errors import ModelNotFoundError
+from gazenet_app.model_zoo.store import ModelInfo, default_model_name, list_models, resolve_model
+
+__all__ = [
+    "MAX_MAE_DELTA",
+    "PRECISION_CHOICES",
+    "ENV_PRECISION",
+    "MODE_ORDER",
+    "mode_model_name",
+    "mode_of",
+    "is_mode_variant",
+    "default_base_model_name",
+    "list_modes",
+    "choose_mode",
+    "resolve_mode",
+    "load_pose_model_mode",
+]
+
+_log = logging.getLogger(__name__)
+
+#: The largest accuracy cost (degrees of mean MAE against fp32, validation split) `auto` accepts.
+MAX_MAE_DELTA = 0.3
+#: What the `precision` setting accepts.
+PRECISION_CHOICES = ("auto", "fp32", "fused", "int8")
+#: Environment variable read when no precision is passed.
+ENV_PRECISION = "GAZENET_PRECISION"
+#: Fastest first, used when the cards carry no measured latency (MXNet on CPU: int8 < fused < fp32).
+MODE_ORDER = ("int8", "fused", "fp32")
+
+
+def mode_model_name(base: str, precision: str) -> str:
+    """The name of `base`'s export in `precision` (`base` itself for fp32)."""
+    return base if precision == "fp32" else f"{base}_{precision}"
+
+
+def mode_of(card: dict) -> Optional[str]:
+    """The fp32 model a fast-mode card was made from, or None for an ordinary model."""
+    extra = card.get("extra") or {}
+    base = extra.get("mode_of")
+    return base if isinstance(base, str) and base else None
+
+
+def is_mode_variant(info: ModelInfo) -> bool:
+    """True for a fused/int8 export of another model (not a model to pick as the default by itself)."""
+    return mode_of(info.card) is not None
+
+
+def default_base_model_name() -> Optional[str]:
+    """The default pose model, not counting fast-mode exports shipped beside it.
+
+    `store.default_model_name` when it names an ordinary model; else the single shipped (then user) pose
+    model that is not a mode variant; None when there is no single candidate.
+    """
+    name = default_model_name()
+    models = list_models(kind="pose")
+    by_name = {m.name: m for m in models}
+    if name is not None and name in by_name and not is_mode_variant(by_name[name]):
+        return name
+    if name is not None and name in by_name:  # a variant marked default: use the model it was made from
+        base = mode_of(by_name[name].card)
+        if base in by_name:
+            return base
+    plain = [m for m in models if not is_mode_variant(m)]
+    marked = [m for m in plain if m.location == "package" and m.card.get("default")]
+    for group in (marked, [m for m in plain if m.location == "package"], [m for m in plain if m.location == "user"]):
+        if len(group) == 1 or (group is marked and group):
+            return group[0].name
+    return None
+
+
+def list_modes(base: ModelInfo) -> Dict[str, ModelInfo]:
+    """precision -> model for `base` (always `fp32`: base) and each export made from exactly these weights.
+
+    Exports are looked up by name (NAME_fused, NAME_int8) beside the base first, then anywhere in the store;
+    one made from other weights (`base_params_sha256` differs) is skipped with a warning.
+    """
+    modes: Dict[str, ModelInfo] = {"fp32": base}
+    for precision in ("fused", "int8"):
+        name = mode_model_name(base.name, precision)
+        candidates: List[Union[str, Path]] = [base.card_path.parent / f"{name}.json", name]
+        for spec in candidates:
+            if isinstance(spec, Path) and not spec.is_file():
+                continue
+            try:
+                info = resolve_model(spec, verify=False)
+            except ModelNotFoundError:
+                continue
+            if info.kind != "pose" or info.card.get("precision") != precision or mode_of(info.card) != base.name:
+                continue
+            base_sha = (info.card.get("extra") or {}).get("base_params_sha256")
+            if base_sha != base.card.get("params_sha256"):
+                _log.warning("ignoring %s: it was exported from other weights than %s (rebuild it with "
+                             "scripts/build_fast_modes.py)", info.card_path, base.name)
+                continue
+            modes[precision] = info
+            break
+    return modes
+
+
+def _mae_delta(info: ModelInfo) -> Optional[float]:
+    if info.card.get("precision") == "fp32" and not is_mode_variant(info):
+        return 0.0
+    v = (info.card.get("extra") or {}).get("mae_delta_deg")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _speed_key(modes: Dict[str, ModelInfo]):
+    """Sort key, fastest first: measured batch-1 ms when every candidate has it, else MODE_ORDER."""
+    ms: Dict[str, float] = {}
+    for precision, info in modes.items():
+        extra = info.card.get("extra") or {}
+        if precision == "fp32":
+            others = [(m.card.get("extra") or {}).get("fp32_ms_per_face") for p, m in modes.items() if p != "fp32"]
+            others = [float(v) for v in others if isinstance(v, (int, float))]
+            if others:
+                ms["fp32"] = min(others)
+        elif isinstance(extra.get("ms_per_face"), (int, float)):
+            ms[precision] = float(extra["ms_per_face"])
+    if len(ms) == len(modes):
+        return lambda p: (ms[p], MODE_ORDER.index(p))
+    return lambda p: (MODE_ORDER.index(p),)
+
+
+def choose_mode(modes: Dict[str, ModelInfo], precision: str = "auto",
+                max_mae_delta: float = MAX_MAE_DELTA, device: str = "cpu") -> ModelInfo:
+    """The model to run: the named `precision`, or for `auto` the fastest within `max_mae_delta` degrees.
+
+    fused/int8 run on the CPU only (oneDNN); on a GPU `auto` gives fp32. A named precision that is not
+    available raises ModelNotFoundError saying how to build it.
+    """
+    if precision not in PRECISION_CHOICES:
+        raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISION_CHOICES)}")
+    base = modes["fp32"]
+    if precision != "auto":
+        if precision not in modes:
+            raise ModelNotFoundError(
+                f"model {base.name!r} has no {precision} export ({mode_model_name(base.name, precision)}.json); "
+                f"build it with `python scripts/build_fast_modes.py --model {base.name} --data DATASET`, "
+                "or choose --precision auto")
+        return modes[precision]
+    if not device.startswith("cpu"):
+        return base
+    ok = {}
+    for p, info in modes.items():
+        delta = _mae_delta(info)
+        if delta is not None and delta <= max_mae_delta:
+            ok[p] = info
+        elif p != "fp32":
+            _log.info("not using %s: its accuracy cost %s is above %.2f deg", info.name,
+                      "is unknown" if delta is None else f"{delta:.3f} deg", max_mae_delta)
+    key = _speed_key(ok)
+    return ok[sorted(ok, key=key)[0]]
+
+
+def resolve_mode(name_or_path: Union[str, Path, None] = None, precision: Optional[str] = None,
+                 max_mae_delta: float = MAX_MAE_DELTA, device: str = "cpu") -> ModelInfo:
+    """Resolve a model (None: the default) and apply the precision choice; a named export is used as is.
+
+    `precision` None reads `$GAZENET_PRECISION` (default `auto`).
+    """
+    if precision is None:
+        precision = (os.environ.get(ENV_PRECISION) or "auto").strip().lower()
+    if name_or_path is None or (isinstance(name_or_path, str) and not name_or_path.strip()):
+        name_or_path = default_base_model_name()
+        if name_or_path is None:
+            from gazenet_app.model_zoo.pose import _no_default_message
+
+            raise ModelNotFoundError(_no_default_message())
+    info = resolve_model(name_or_path)
+    if is_mode_variant(info):
+        return info  # the user named an export: that is the choice
+    return choose_mode(list_modes(info), precision, max_mae_delta, device)
+
+
+def load_pose_model_mode(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
+                         precision: Optional[str] = None, max_mae_delta: float = MAX_MAE_DELTA):
+    """`pose.load_pose_model` of the mode `resolve_mode` picks (a `PoseEstimator`)."""
+    from gazenet_app.model_zoo.pose import load_pose_model
+
+    info = resolve_mode(name_or_path, precision, max_mae_delta, device)
+    return load_pose_model(resolve_model(info.card_path), device=device)
