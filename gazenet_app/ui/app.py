@@ -112,9 +112,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         app.setWindowIcon(QIcon(str(icon)))
     holder = {}
     handler = _install_excepthook(lambda: holder.get("window"))  # noqa: F841 - kept alive while the app runs
-    window = MainWindow()
-    if _options(args):
-        window.controller.set_options(**_options(args))
+    window = MainWindow(overrides=_options(args))
     holder["window"] = window
     window.show()
     if args.inputs:

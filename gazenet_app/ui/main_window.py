@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -105,10 +106,13 @@ class MainWindow(QMainWindow):
     """gazenet's window: video view, transport, timelines, face table, menus and status bar."""
 
     def __init__(self, backend: Optional[PipelineBackend] = None, options: Optional[WorkerOptions] = None,
-                 settings: Optional[QSettings] = None, start: bool = True) -> None:
+                 settings: Optional[QSettings] = None, start: bool = True,
+                 overrides: Optional[Dict[str, Any]] = None) -> None:
         super().__init__()
         self.settings = AppSettings(settings)
         self.options = options or self._options_from_settings()
+        if overrides:
+            self.options = replace(self.options, **overrides)
         self.worker = PipelineWorker(backend, self.options)
         self.controller = WorkerController(self.worker, self)
         self.source_info: Optional[SourceInfo] = None

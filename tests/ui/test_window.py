@@ -81,3 +81,35 @@ def test_step_and_seek(qtbot, make_window, synthetic_clip):
     with qtbot.waitSignal(window.worker.frame_processed, timeout=10000) as click:
         window.timeline.seek_requested.emit(window.timeline.frame_at(1.2))
     assert click.args[0].index == 1
+
+
+@pytest.mark.slow
+def test_real_layers_switch_detector_and_model_while_playing(qtbot, qsettings, face_clip, tiny_pose_model,
+                                                             tmp_path):
+    """The real backend: MTCNN + a tiny Gluon model, then Haar cascade and a broken weights file mid-clip."""
+    from gazenet_app.ui.backend import WorkerOptions
+    from gazenet_app.ui.main_window import MainWindow
+    window = MainWindow(options=WorkerOptions(realtime=True, model=str(tiny_pose_model)), settings=qsettings)
+    qtbot.addWidget(window)
+    try:
+        qtbot.waitUntil(lambda: window.state is not None, timeout=60000)
+        assert window.state.model == tiny_pose_model.stem
+        assert {"mtcnn", "cascade"} <= set(window.catalog["detectors"])
+        with qtbot.waitSignal(window.worker.frame_processed, timeout=30000,
+                              check_params_cb=lambda r: len(r.faces) > 0) as got:
+            window.open_source(str(face_clip.path))
+        assert got.args[0].faces[0].pose is not None
+        with qtbot.waitSignal(window.worker.state_changed, timeout=30000,
+                              check_params_cb=lambda s: s.detector == "cascade"):
+            window.set_option("detector", "cascade")
+        broken = tmp_path / "broken.params"
+        broken.write_bytes(b"junk" * 100)
+        with qtbot.waitSignal(window.worker.failed, timeout=30000) as failed:
+            window.set_model(str(broken))
+        assert "still " + tiny_pose_model.stem in failed.args[0]
+        with qtbot.waitSignal(window.worker.end_of_stream, timeout=60000):
+            window.controller.set_options(realtime=False)
+        assert window.state.model == tiny_pose_model.stem
+        assert len(window.errors) == 1
+    finally:
+        assert window.shutdown()

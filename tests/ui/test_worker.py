@@ -214,3 +214,34 @@ def test_mirror_result_flips_boxes_and_signs():
     assert m.pose.as_tuple() == (-30, 10, 5)
     assert m.pose_raw.as_tuple() == (-31, 11, 6)
     assert mirror_result(mirror_result(result)) == result
+
+
+def test_mirror_flips_the_view_not_the_results(qtbot, controller, synthetic_clip):
+    from fixtures.clips import synthetic_frames
+    ctl = controller(options=WorkerOptions(detector="fake", realtime=False, mirror=True, show_text=False))
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as got:
+        ctl.open_source(str(synthetic_clip.path), play=False)
+    result = got.args[0]
+    assert result.faces[0].box.x1 == pytest.approx(41.0)  # results keep the unmirrored frame's geometry
+    qtbot.waitUntil(lambda: ctl.worker.latest.pending())
+    _, image = ctl.worker.latest.take()
+    w = image.width()
+    top = np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(w)] for y in range(2, 6)], dtype=float)
+    # frame 0's code block (8x64 px, black) is top-left in the source, so top-right in the mirrored view
+    assert synthetic_frames(1)[0][2:6, 0:60].mean() < 30
+    assert top[:, w - 60:].mean() < 40
+    assert top[:, :60].mean() > 60
+
+
+def test_window_modules_do_not_load_mxnet():
+    """The window's modules import neither MXNet nor the CLI: only the worker's thread loads the model stack."""
+    import subprocess
+    import sys
+    code = ("import sys; import gazenet_app.ui.main_window, gazenet_app.ui.app; "
+            "bad = [m for m in ('mxnet', 'gazenet_app.cli', 'gazenet_app.training') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=str(root), capture_output=True, text=True,
+                          env={"PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
