@@ -1,0 +1,100 @@
+"""`gazenet data label|synth|montage`: teacher labels for real faces and face profiling of large poses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register `data` and its sub-commands."""
+    p = subparsers.add_parser("data", help="prepare training data (teacher labels, synthesis)",
+                              description="Prepare head-pose training data. Needs scripts/install_data_deps.sh "
+                                          "(mediapipe 0.10.21). Output goes under $GAZENET_DATA_DIR or "
+                                          "~/.cache/gazenet/data/ by default.")
+    sub = p.add_subparsers(dest="data_command", metavar="{label,synth,montage}")
+    sub.required = True
+
+    lab = sub.add_parser("label", help="teacher-label real faces (MTFL csv, UMIST/ORL csv, images)")
+    lab.add_argument("source", help="MTFL labels.csv, the face databases' labels.csv, an image, a folder or a "
+                                    ".txt list of images")
+    lab.add_argument("-o", "--output", required=True, help="output dataset folder")
+    lab.add_argument("--split", default="all", choices=["train", "test", "all"],
+                     help="MTFL rows to take (test = the held-out AFLW faces; label them into their own folder)")
+    lab.add_argument("--databases", default="UMIST", help="face-database csv: comma list (UMIST,ORL,IMM)")
+    lab.add_argument("--source-name", default="images", help="source name for plain images")
+    lab.add_argument("--size", type=int, default=128, help="saved image side (px)")
+    lab.add_argument("--val-fraction", type=float, default=0.1, help="identities of the train split sent to val")
+    lab.add_argument("--seed", type=int, default=0, help="seed of the identity split")
+    lab.add_argument("--limit", type=int, default=0, help="label only the first N faces (0 = all)")
+    lab.add_argument("--json", default=None, help="also write the report as JSON here")
+
+    syn = sub.add_parser("synth", help="render labelled faces at new poses (300W-LP-style face profiling)")
+    syn.add_argument("labels", help="labels.csv written by `gazenet data label` (meshes.npz beside it)")
+    syn.add_argument("-o", "--output", required=True, help="output dataset folder (resumable)")
+    syn.add_argument("--per-face", type=int, default=8, help="renders per source face")
+    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--workers", type=int, default=1, help="processes")
+    syn.add_argument("--max-source-yaw", type=float, default=30.0, help="use sources with |yaw| <= this")
+    syn.add_argument("--max-source-pitch", type=float, default=25.0, help="use sources with |pitch| <= this")
+    syn.add_argument("--yaw-range", type=float, default=90.0, help="target yaw uniform in +-this")
+    syn.add_argument("--pitch-range", type=float, default=30.0, help="target pitch uniform in +-this")
+    syn.add_argument("--roll-range", type=float, default=30.0, help="target roll uniform in +-this")
+    syn.add_argument("--limit", type=int, default=0, help="use only the first N source faces (0 = all)")
+    syn.add_argument("--chunk", type=int, default=100, help="source faces per resumable chunk")
+    syn.add_argument("--no-progress", action="store_true")
+
+    mon = sub.add_parser("montage", help="montage PNG of renders at yaw -90..90 and the pitch range, axes drawn")
+    mon.add_argument("labels", help="labels.csv written by `gazenet data label`")
+    mon.add_argument("-o", "--output", required=True, help="PNG path")
+    mon.add_argument("--faces", type=int, default=6)
+    mon.add_argument("--seed", type=int, default=0)
+    mon.add_argument("--pitch-range", type=float, default=30.0)
+    return p
+
+
+def _progress(total: int, disable: bool = False):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="face", dynamic_ncols=True, disable=disable)
+
+
+def run(args) -> int:
+    """Dispatch `gazenet data ...`; returns the exit code."""
+    if args.data_command == "label":
+        from gazenet_app.training.labeling import label_records
+        from gazenet_app.training.sources import read_source
+
+        dbs = [d.strip() for d in args.databases.split(",") if d.strip()]
+        records = read_source(Path(args.source), split=args.split, databases=dbs, source=args.source_name)
+        if args.limit:
+            records = records[: args.limit]
+        with _progress(len(records)) as bar:
+            report = label_records(records, Path(args.output), size=args.size, val_fraction=args.val_fraction,
+                                   seed=args.seed, progress=bar.update)
+        print(json.dumps(report.as_dict()))
+        print(f"labelled {report.kept} of {report.total} faces into {args.output}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+        return 0
+    if args.data_command == "synth":
+        from gazenet_app.training.synth import SynthConfig, synthesize
+
+        cfg = SynthConfig(per_face=args.per_face, seed=args.seed, max_source_yaw=args.max_source_yaw,
+                          max_source_pitch=args.max_source_pitch, yaw_range=args.yaw_range,
+                          pitch_range=args.pitch_range, roll_range=args.roll_range, chunk=args.chunk)
+        summary = synthesize(Path(args.labels), Path(args.output), cfg, workers=args.workers, limit=args.limit,
+                             progress=not args.no_progress)
+        print(json.dumps(summary))
+        return 0
+    if args.data_command == "montage":
+        from gazenet_app.training.montage import write_montage
+
+        write_montage(Path(args.labels), Path(args.output), faces=args.faces, seed=args.seed,
+                      pitch_range=args.pitch_range)
+        print(f"wrote {args.output}")
+        return 0
+    raise ValueError(f"unknown data command {args.data_command!r}")
