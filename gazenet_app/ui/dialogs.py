@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QLabel, QMessageBox, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QGroupBox, QLabel, QMessageBox, QSpinBox, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
-__all__ = ["CameraChoice", "CameraDialog", "FileDialogs", "AboutDialog", "IMAGE_FILTER", "VIDEO_FILTER"]
+__all__ = ["CameraChoice", "CameraDialog", "FileDialogs", "AboutDialog", "PreferencesDialog", "IMAGE_FILTER",
+           "VIDEO_FILTER"]
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
@@ -179,3 +181,71 @@ class AboutDialog(QDialog):
     def show_about(cls, parent: QWidget, text_html: str) -> None:
         """Show the About dialog (modal)."""
         cls(text_html, parent).exec()
+
+
+class PreferencesDialog(QDialog):
+    """Detector preset and threshold, detection cadence, One-Euro smoothing parameters."""
+
+    def __init__(self, options: Dict[str, Any], presets: Sequence[str], parent: Optional[QWidget]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.preset = QComboBox()
+        self.preset.addItem("detector default", None)
+        for p in presets:
+            self.preset.addItem(p, p)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(options.get("preset"))))
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setDecimals(2)
+        self.threshold.setSpecialValueText("preset default")
+        self.threshold.setValue(options.get("detector_threshold") or 0.0)
+        self.detect_every = QSpinBox()
+        self.detect_every.setRange(1, 30)
+        self.detect_every.setValue(int(options.get("detect_every") or 1))
+        self.detect_every.setToolTip("Run the detector on every Nth frame; the tracker follows faces in between")
+        self.smoothing = QCheckBox("Smooth angles and boxes (One-Euro)")
+        self.smoothing.setChecked(bool(options.get("smoothing")))
+        self.min_cutoff = QDoubleSpinBox()
+        self.min_cutoff.setRange(0.01, 20.0)
+        self.min_cutoff.setSingleStep(0.1)
+        self.min_cutoff.setValue(float(options.get("smooth_min_cutoff", 1.0)))
+        self.min_cutoff.setToolTip("Lower: steadier when still, more lag")
+        self.beta = QDoubleSpinBox()
+        self.beta.setRange(0.0, 5.0)
+        self.beta.setDecimals(3)
+        self.beta.setSingleStep(0.01)
+        self.beta.setValue(float(options.get("smooth_beta", 0.05)))
+        self.beta.setToolTip("Higher: less lag on fast turns")
+        det = QGroupBox("Detection")
+        f1 = QFormLayout(det)
+        f1.addRow("Preset", self.preset)
+        f1.addRow("Score threshold", self.threshold)
+        f1.addRow("Detect every", self.detect_every)
+        smooth = QGroupBox("Smoothing")
+        f2 = QFormLayout(smooth)
+        f2.addRow("", self.smoothing)
+        f2.addRow("Min cutoff (Hz)", self.min_cutoff)
+        f2.addRow("Beta", self.beta)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(det)
+        layout.addWidget(smooth)
+        layout.addWidget(buttons)
+
+    def values(self) -> Dict[str, Any]:
+        """The options shown, as WorkerOptions fields."""
+        return {"preset": self.preset.currentData(),
+                "detector_threshold": self.threshold.value() or None,
+                "detect_every": self.detect_every.value(), "smoothing": self.smoothing.isChecked(),
+                "smooth_min_cutoff": self.min_cutoff.value(), "smooth_beta": self.beta.value()}
+
+    @classmethod
+    def ask(cls, parent: QWidget, options: Dict[str, Any], presets: Sequence[str]) -> Optional[Dict[str, Any]]:
+        """Show the dialog; the changed options (possibly empty), or None when cancelled."""
+        dialog = cls(options, presets, parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return {k: v for k, v in dialog.values().items() if options.get(k) != v}

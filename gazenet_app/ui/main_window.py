@@ -24,7 +24,8 @@ from gazenet_app import __version__
 from gazenet_app.core.draw import face_color
 from gazenet_app.core.types import FrameResult
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
-from gazenet_app.ui.dialogs import AboutDialog, CameraChoice, CameraDialog, FileDialogs, about_html
+from gazenet_app.ui.dialogs import (AboutDialog, CameraChoice, CameraDialog, FileDialogs, PreferencesDialog,
+                                    about_html)
 from gazenet_app.ui.logs import log_file_path, third_party_licences
 from gazenet_app.ui.recording import export_results
 from gazenet_app.ui.settings import AppSettings
@@ -301,6 +302,7 @@ class MainWindow(QMainWindow):
         self.act_mirror = a("&Mirror view", lambda on: self.set_option("mirror", on), checkable=True)
         self.act_seconds = a("Timeline in s&econds", self._on_unit, checkable=True)
         self.act_seconds.setChecked(self.settings.get("view/seconds", False, bool))
+        self.act_prefs = a("&Preferences…", self.ask_preferences, QKeySequence.StandardKey.Preferences)
         self.act_about = a("&About gazenet", self.show_about)
         self.act_log = a("Open &log file", self.open_log)
         self.act_log_folder = a("Open log &folder", lambda: self.open_log(folder=True))
@@ -340,6 +342,8 @@ class MainWindow(QMainWindow):
             view_menu.addAction(act)
         view_menu.addSeparator()
         view_menu.addAction(self.faces_dock.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_prefs)
 
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.act_about)
@@ -602,6 +606,20 @@ class MainWindow(QMainWindow):
         if key in _PERSISTED:
             self.settings.set(f"options/{key}", value)
         self.controller.set_options(**{key: value})
+
+    def ask_preferences(self) -> None:
+        current = dict(self.state.options) if self.state else self.options.as_dict()
+        changes = PreferencesDialog.ask(self, current, self.catalog.get("presets", []))
+        if not changes:
+            return
+        for key, value in changes.items():
+            if key in _PERSISTED:
+                self.settings.set(f"options/{key}", value)
+        if "smoothing" in changes:
+            self.act_smoothing.blockSignals(True)
+            self.act_smoothing.setChecked(bool(changes["smoothing"]))
+            self.act_smoothing.blockSignals(False)
+        self.controller.set_options(**changes)
 
     def set_model(self, name_or_path: Optional[str]) -> None:
         """Load a pose model by registry name or file; on failure the previous one stays active."""

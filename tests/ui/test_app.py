@@ -169,3 +169,49 @@ def test_smoke_test_cli_with_real_detector_and_model(face_clip, tiny_pose_model,
                           str(tmp_path / "x.csv"), "--timeout", "60"],
                          cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "not found" in bad.stderr
+
+
+def test_preferences_reach_the_worker_and_persist(qtbot, make_window, qsettings, monkeypatch):
+    from gazenet_app.ui.dialogs import PreferencesDialog
+    monkeypatch.setattr(PreferencesDialog, "ask", classmethod(
+        lambda cls, parent, options, presets: {"smoothing": True, "smooth_beta": 0.5, "detect_every": 3}))
+    window = make_window()
+    window.act_prefs.trigger()
+    qtbot.waitUntil(lambda: window.state.options["smooth_beta"] == 0.5 and window.state.options["detect_every"] == 3)
+    assert window.state.options["smoothing"] and window.act_smoothing.isChecked()
+    again = MainWindow(backend=FakeBackend(), settings=qsettings, start=False)
+    qtbot.addWidget(again)
+    assert again.options.smooth_beta == 0.5 and again.options.detect_every == 3
+    again.shutdown()
+
+
+def test_busy_or_missing_camera_is_a_message(qtbot, make_window, monkeypatch):
+    from gazenet_app.ui.dialogs import CameraChoice, CameraDialog
+    import gazenet_app.core.video as video
+    monkeypatch.setattr(video, "list_cameras", lambda max_index=4: [7])
+    monkeypatch.setattr(CameraDialog, "ask", classmethod(lambda cls, parent, cams, current=None:
+                                                         CameraChoice(cams[0], (320, 240), 15, mirror=True)))
+    window = make_window()
+    with qtbot.waitSignal(window.worker.failed, timeout=20000) as failed:
+        window.act_webcam.trigger()
+    assert "camera 7" in failed.args[0]
+    assert window.act_mirror.isChecked()
+    assert window.controller.is_running()
+
+
+def test_export_annotated_video(qtbot, make_window, synthetic_clip, tmp_path, monkeypatch):
+    from gazenet_app.ui.dialogs import FileDialogs
+    out = tmp_path / "annotated.avi"
+    monkeypatch.setattr(FileDialogs, "save_path", classmethod(lambda cls, *a: str(out)))
+    window = make_window()
+    with qtbot.waitSignal(window.worker.end_of_stream, timeout=20000):
+        window.open_source(str(synthetic_clip.path))
+    window.act_export_video.trigger()
+    batch = window.batch_window
+    qtbot.waitUntil(lambda: not batch.is_running() and bool(batch.results), timeout=30000)
+    assert batch.results[0][1] == "done", batch.results
+    import cv2
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == synthetic_clip.frames
+    cap.release()
+    assert (tmp_path / "annotated.csv").exists()
