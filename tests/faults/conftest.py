@@ -1,0 +1,86 @@
+"""Fault-suite fixtures: the CLI with fakes (all of the pipeline, or only the detector), the app's worker."""
+
+from __future__ import annotations
+
+from typing import List
+
+import pytest
+
+from faults.support import make_backend as _make_backend
+from fixtures.fakes import FakeDetector, FakePoseModel, code_boxes
+
+
+# ---- the CLI ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def fake_cli(monkeypatch):
+    """`gazenet` with its whole pipeline replaced by the fakes; returns the list of pipelines it built."""
+    import gazenet_app.cli.common as common
+    from gazenet_app.pipeline import Pipeline
+
+    built = []
+
+    def build(args, smoothing=False, detect_every=1, boxes_for=None):
+        pipe = Pipeline(FakeDetector(), FakePoseModel(), detect_every=detect_every)
+        built.append(pipe)
+        return pipe
+
+    monkeypatch.setattr(common, "build_pipeline", build)
+    return built
+
+
+@pytest.fixture
+def fake_detector_cli(monkeypatch):
+    """`gazenet` with a fake detector but the real model loading (`--model` faults reach the real loader).
+
+    Set `.boxes_for` on the returned object to change what the detector finds.
+    """
+    import gazenet_app.cli.common as common
+
+    class Hook:
+        boxes_for = staticmethod(code_boxes)
+        detectors: List[FakeDetector] = []
+
+    def build_detector(args):
+        det = FakeDetector(Hook.boxes_for)
+        Hook.detectors.append(det)
+        return det
+
+    Hook.detectors = []
+    monkeypatch.setattr(common, "build_detector", build_detector)
+    return Hook
+
+
+# ---- the app's worker ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_backend():
+    """Factory of the fault backend (`faults.support.make_backend`)."""
+    pytest.importorskip("PySide6")
+    return _make_backend
+
+
+@pytest.fixture
+def start_worker(qtbot):
+    """Start a PipelineWorker + controller (no window); every one is stopped, and must stop, after the test."""
+    pytest.importorskip("pytestqt")
+    from gazenet_app.ui.backend import WorkerOptions
+    from gazenet_app.ui.worker import PipelineWorker, WorkerController
+
+    made = []
+
+    def start(backend=None, options=None):
+        worker = PipelineWorker(backend or _make_backend(),
+                                options or WorkerOptions(detector="fake", realtime=False))
+        ctl = WorkerController(worker)
+        with qtbot.waitSignal(worker.state_changed, timeout=20000):
+            ctl.start()
+        made.append(ctl)
+        return ctl
+
+    yield start
+    for ctl in made:
+        assert ctl.stop(), "the worker thread did not stop"
+        assert not ctl.thread.isRunning()
+
+
