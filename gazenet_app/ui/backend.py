@@ -16,9 +16,9 @@ from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 __all__ = ["WorkerOptions", "PipelineBackend", "ReviewSource", "mirror_result", "NO_MODEL_MESSAGE"]
 
 NO_MODEL_MESSAGE = (
-    "No pose model installed: running face detection only. To get one, put a model (NAME.json card + "
-    "NAME.params) in the user model folder or load weights with Model ▸ Load weights… (a Gluon .params + .json, "
-    "or an original Hopenet .pkl with the 'convert' extra installed); `gazenet models` lists what is installed."
+    "No pose model installed: running face detection only. How to get one: Model ▸ Load weights… "
+    "(a gazenet .json + .params, or an original Hopenet .pkl), or put NAME.json + NAME.params in the user model "
+    "folder (`gazenet models` lists what is installed)."
 )
 
 

@@ -155,7 +155,9 @@ def about_html(version: str, model_name: Optional[str], card: Dict[str, Any], li
         parts.append("</table>")
     else:
         parts.append("<h3>No pose model active</h3><p>Face detection only.</p>")
-    parts.append(f"<h3>Third-party software</h3><pre>{e(licences)}</pre>")
+    rows = "".join(f"<tr><td>{e(name)}&nbsp;&nbsp;</td><td>{e(lic)}</td></tr>"
+                   for name, _, lic in (line.partition(": ") for line in licences.splitlines()))
+    parts.append(f"<h3>Third-party software</h3><table>{rows}</table>")
     parts.append(f"<p>Log file: <code>{e(log_path)}</code></p>")
     return "\n".join(parts)
 

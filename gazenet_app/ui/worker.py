@@ -408,7 +408,10 @@ class PipelineWorker(QObject):
     @Slot(object)
     @_guarded
     def set_options(self, changes: Dict[str, Any]) -> None:
-        """Apply option changes between frames; a model that fails to load leaves the previous one active."""
+        """Apply option changes between frames; a model that fails to load leaves the previous one active.
+
+        `model` is a registry name or a weights path ("" unloads the model: detection only).
+        """
         changes = dict(changes)
         model = changes.pop("model", None)
         unknown = set(changes) - set(WorkerOptions.__dataclass_fields__)
@@ -423,7 +426,10 @@ class PipelineWorker(QObject):
         if new.device != old.device and self._model_name is not None and model is None:
             model = self._model_name
         self.options = new
-        if model is not None:
+        if model == "":
+            self._model, self._model_name = None, None  # detection only
+            self.message.emit("pose model unloaded: running face detection only")
+        elif model is not None:
             self._load_model(model)
         self._rebuild_pipeline()
         self._emit_state()

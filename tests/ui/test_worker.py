@@ -245,3 +245,12 @@ def test_window_modules_do_not_load_mxnet():
     proc = subprocess.run([sys.executable, "-c", code], cwd=str(root), capture_output=True, text=True,
                           env={"PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_unloading_the_model_runs_detection_only(qtbot, controller, synthetic_clip):
+    ctl = controller()
+    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000, check_params_cb=lambda s: s.model is None):
+        ctl.set_options(model="")
+    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as got:
+        ctl.open_source(str(synthetic_clip.path), play=False)
+    assert len(got.args[0].faces) == 2 and all(f.pose is None for f in got.args[0].faces)
