@@ -160,12 +160,14 @@ def choose_mode(modes: Dict[str, ModelInfo], precision: str = "auto",
         return modes[precision]
     if not device.startswith("cpu"):
         return base
-    ok = {}
+    ok = {"fp32": base}  # the model itself costs nothing
     for p, info in modes.items():
+        if p == "fp32":
+            continue
         delta = _mae_delta(info)
         if delta is not None and delta <= max_mae_delta:
             ok[p] = info
-        elif p != "fp32":
+        else:
             _log.info("not using %s: its accuracy cost %s is above %.2f deg", info.name,
                       "is unknown" if delta is None else f"{delta:.3f} deg", max_mae_delta)
     key = _speed_key(ok)
