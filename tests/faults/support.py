@@ -29,9 +29,16 @@ def rows_of(path) -> List[List[str]]:
 
 def cli(argv: Sequence[str], capsys) -> tuple:
     """Run `gazenet argv` in-process: (exit code, stdout, stderr)."""
+    import logging
+
     from gazenet_app.cli.main import main
 
-    code = main([str(a) for a in argv])
+    try:
+        code = main([str(a) for a in argv])
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_gazenet", False)]:
+            root.removeHandler(handler)  # it writes to this test's captured stderr, closed after the test
     cap = capsys.readouterr()
     return code, cap.out, cap.err
 
