@@ -333,9 +333,11 @@ def read_params_file(path: Union[str, Path]) -> Dict[str, np.ndarray]:
     try:
         loaded = mx.nd.load(path)
     except Exception as exc:  # MXNetError for truncated/garbage files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # MXNetError text starts with a C++ "Traceback" header; its last line holds the reason
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        why = lines[-1].split("MXNetError: ", 1)[-1] if lines else type(exc).__name__
         raise ModelLoadError(f"{path} is not a readable MXNet .params file (truncated or damaged?): "
-                             f"{first[:200]}") from None
+                             f"{why[:200]}") from None
     if not isinstance(loaded, dict):
         raise ModelLoadError(f"{path} holds unnamed arrays, not Gluon parameters")
     out = {}
