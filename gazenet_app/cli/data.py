@@ -15,7 +15,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                               description="Prepare head-pose training data. Needs scripts/install_data_deps.sh "
                                           "(mediapipe 0.10.21). Output goes under $GAZENET_DATA_DIR or "
                                           "~/.cache/gazenet/data/ by default.")
-    sub = p.add_subparsers(dest="data_command", metavar="{label,synth,montage}")
+    sub = p.add_subparsers(dest="data_command", metavar="{label,synth,montage,stats}")
     sub.required = True
 
     lab = sub.add_parser("label", help="teacher-label real faces (MTFL csv, UMIST/ORL csv, images)")
@@ -53,6 +53,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     mon.add_argument("--faces", type=int, default=6)
     mon.add_argument("--seed", type=int, default=0)
     mon.add_argument("--pitch-range", type=float, default=30.0)
+
+    st = sub.add_parser("stats", help="counts per split/real/synthetic and label histograms of dataset folders")
+    st.add_argument("folders", nargs="+", help="dataset folders (or their labels.csv)")
+    st.add_argument("--figure", default=None, help="write yaw/pitch/roll histograms (PNG) here")
+    st.add_argument("--json", default=None)
     return p
 
 
@@ -96,5 +101,24 @@ def run(args) -> int:
         write_montage(Path(args.labels), Path(args.output), faces=args.faces, seed=args.seed,
                       pitch_range=args.pitch_range)
         print(f"wrote {args.output}")
+        return 0
+    if args.data_command == "stats":
+        from gazenet_app.core.errors import SourceError
+        from gazenet_app.training.dataset_format import read_labels
+        from gazenet_app.training.figures import dataset_stats, label_histograms
+
+        tables = {}
+        for f in args.folders:
+            p = Path(f)
+            p = p / "labels.csv" if p.is_dir() else p
+            if not p.is_file():
+                raise SourceError(f"{p}: no labels.csv (a synthesis still running writes it every few chunks)")
+            tables[p.parent.name] = read_labels(p)
+        stats = dataset_stats(tables)
+        print(json.dumps(stats, indent=2))
+        if args.figure:
+            print(f"wrote {label_histograms(tables, Path(args.figure))}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(stats, indent=2) + "\n")
         return 0
     raise ValueError(f"unknown data command {args.data_command!r}")

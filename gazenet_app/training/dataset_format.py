@@ -8,7 +8,8 @@
 - source: dataset name; identity: person where known, else the source image; synthetic: 0/1;
 - split: train|val|test (test = held-out MTFL-AFLW faces or renders made from them; never train on it).
 Optional: `pose_class` (MTFL human class 1..5, else empty), `orig` (the source image, relative to its dataset),
-`teacher_rms` (FaceMesh alignment residual), `offset_yaw,offset_pitch,offset_roll` (renders: the Euler
+`teacher_rms` (FaceMesh alignment residual), `landmarks_from` (`human` or `mesh`: MTFL rows whose human landmarks
+missed the face were re-cut around the mesh's five points), `offset_yaw,offset_pitch,offset_roll` (renders: the Euler
 angles of the rotation offset applied).
 """
 
@@ -39,7 +40,8 @@ __all__ = [
 LABEL_COLUMNS: List[str] = (["path", "yaw", "pitch", "roll", "x1", "y1", "x2", "y2"]
                             + [f"lx{i}" for i in range(1, 6)] + [f"ly{i}" for i in range(1, 6)]
                             + ["source", "identity", "synthetic", "split"])
-OPTIONAL_COLUMNS: List[str] = ["pose_class", "orig", "teacher_rms", "offset_yaw", "offset_pitch", "offset_roll"]
+OPTIONAL_COLUMNS: List[str] = ["pose_class", "orig", "teacher_rms", "landmarks_from", "offset_yaw", "offset_pitch",
+                                "offset_roll"]
 ALL_COLUMNS: List[str] = LABEL_COLUMNS + OPTIONAL_COLUMNS
 LABELS_NAME = "labels.csv"
 MESHES_NAME = "meshes.npz"

@@ -133,7 +133,8 @@ def label_records(records: Sequence[SourceRecord], out_dir: Path, size: int = 12
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
             split = assign_split(rec.identity, rec.split, val_fraction, seed)
             rows.append(make_row(rel, fit.pose, lm, rec.source, rec.identity, False, split,
-                                 pose_class=rec.pose_class, orig=rec.orig, teacher_rms=fit.rms))
+                                 pose_class=rec.pose_class, orig=rec.orig, teacher_rms=fit.rms,
+                                 landmarks_from="mesh" if relandmarked or rec.landmarks is None else "human"))
             mesh_paths.append(rel)
             verts.append(fit.vertices.astype(np.float32))
             rots.append(fit.rotation)

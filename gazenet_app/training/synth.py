@@ -66,6 +66,8 @@ def render_face(image: np.ndarray, mesh: Dict[str, np.ndarray], target_pose) -> 
 
 
 _STATE: Dict = {}
+#: labels.csv is rewritten from the finished parts every this many chunks.
+MERGE_EVERY = 10
 
 
 def _init_worker(src_dir: str, out_dir: str, cfg: dict) -> None:
@@ -138,19 +140,26 @@ def synthesize(labels: Path, out_dir: Path, cfg: SynthConfig, workers: int = 1, 
     n_faces_done = sum(len(j[1]) for j in chunks) - sum(len(j[1]) for j in todo)
     n_images = 0
     init = (str(src), str(out_dir), asdict(cfg))
+    done = 0
     with tqdm(total=len(sel), initial=n_faces_done, unit="face", disable=not progress, dynamic_ncols=True) as bar:
         if workers <= 1:
             _init_worker(*init)
             results = map(_run_chunk, todo)
+            pool = None
+        else:
+            pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init)
+            results = pool.imap_unordered(_run_chunk, todo)
+        try:
             for _, nf, ni in results:
                 bar.update(nf)
                 n_images += ni
-        else:
-            ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=init) as pool:
-                for _, nf, ni in pool.imap_unordered(_run_chunk, todo):
-                    bar.update(nf)
-                    n_images += ni
+                done += 1
+                if done % MERGE_EVERY == 0:  # labels.csv usable while a long run goes on
+                    _merge_parts(out_dir, len(chunks))
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
     elapsed = time.time() - t0
     total = _merge_parts(out_dir, len(chunks))
     summary = {"source_faces": len(sel), "images_total": total, "images_this_run": n_images,
