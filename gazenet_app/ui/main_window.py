@@ -459,7 +459,8 @@ class MainWindow(QMainWindow):
         self.ended = None
         self.frames_received = 0
         self._arrivals.clear()
-        self.banner.hide() if self.banner.kind == "error" else None
+        if self.banner.kind == "error":
+            self.banner.hide()  # a new source: old errors no longer apply (the no-model notice stays)
         unit = "s" if self.act_seconds.isChecked() else "frame"
         window = int((info.fps or 30.0) * 20) if info.live else max(16, info.frame_count or 600)
         self.timeline.configure(live=info.live, unit=unit, window=window)

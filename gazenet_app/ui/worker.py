@@ -154,7 +154,6 @@ class PipelineWorker(QObject):
         self._playing = False
         self._last_frame = None
         self._last_result: Optional[FrameResult] = None
-        self._next_due = 0.0
         self._published_index: Optional[int] = None
         self.frames_done = 0
 
@@ -302,8 +301,6 @@ class PipelineWorker(QObject):
             self._pipeline.reset()  # tracks and smoothing do not carry across a jump
         if not self._playing:
             self._process_next(force_image=True)
-        else:
-            self._next_due = 0.0
 
     def _restart(self) -> None:
         if self._source_info is not None and not self._source_info.live:
@@ -317,7 +314,6 @@ class PipelineWorker(QObject):
         changed = playing != self._playing
         self._playing = playing
         if playing:
-            self._next_due = 0.0
             self._schedule(0)
         elif self._timer is not None:
             self._timer.stop()

@@ -107,8 +107,9 @@ def test_real_layers_switch_detector_and_model_while_playing(qtbot, qsettings, f
         with qtbot.waitSignal(window.worker.failed, timeout=30000) as failed:
             window.set_model(str(broken))
         assert "still " + tiny_pose_model.stem in failed.args[0]
-        with qtbot.waitSignal(window.worker.end_of_stream, timeout=60000):
-            window.controller.set_options(realtime=False)
+        window.controller.set_options(realtime=False)
+        qtbot.waitUntil(lambda: window.ended is not None, timeout=120000)
+        assert window.ended == ""
         assert window.state.model == tiny_pose_model.stem
         assert len(window.errors) == 1
     finally:
