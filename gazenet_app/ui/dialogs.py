@@ -135,7 +135,7 @@ class CameraDialog(QDialog):
 
 
 def about_html(version: str, model_name: Optional[str], card: Dict[str, Any], licences: str,
-               log_path: str) -> str:
+               log_path: str, notices_path: Optional[str] = None) -> str:
     """The About text: version, the active model's card (data, terms), third-party licences, the log file."""
     e = html.escape
     parts = [f"<h2>gazenet {e(version)}</h2>",
@@ -158,6 +158,9 @@ def about_html(version: str, model_name: Optional[str], card: Dict[str, Any], li
     rows = "".join(f"<tr><td>{e(name)}&nbsp;&nbsp;</td><td>{e(lic)}</td></tr>"
                    for name, _, lic in (line.partition(": ") for line in licences.splitlines()))
     parts.append(f"<h3>Third-party software</h3><table>{rows}</table>")
+    if notices_path:
+        url = "file://" + e(str(notices_path))
+        parts.append(f'<p>Full notices and licence texts: <a href="{url}">{e(str(notices_path))}</a></p>')
     parts.append(f"<p>Log file: <code>{e(log_path)}</code></p>")
     return "\n".join(parts)
 

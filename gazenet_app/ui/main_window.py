@@ -26,7 +26,7 @@ from gazenet_app.core.types import FrameResult
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.dialogs import (AboutDialog, CameraChoice, CameraDialog, FileDialogs, PreferencesDialog,
                                     about_html)
-from gazenet_app.ui.logs import log_file_path, third_party_licences
+from gazenet_app.ui.logs import log_file_path, resource_path, third_party_licences
 from gazenet_app.ui.recording import export_results
 from gazenet_app.ui.settings import AppSettings
 from gazenet_app.ui.timeline import TimelineWidget
@@ -815,8 +815,9 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         model = self.state.model if self.state else None
         card = self.state.model_info if self.state else {}
+        notices = resource_path("THIRD_PARTY_NOTICES.md")
         AboutDialog.show_about(self, about_html(__version__, model, card, third_party_licences(),
-                                                str(log_file_path())))
+                                                str(log_file_path()), str(notices) if notices else None))
 
     def open_log(self, folder: bool = False) -> None:
         path = log_file_path()
@@ -875,7 +876,6 @@ def _video_for_annotations(csv_path: str) -> Optional[str]:
 
 
 def _app_icon() -> Optional[QIcon]:
-    from gazenet_app.ui.logs import resource_path
     for name in ("gazenet.svg", "gazenet.png"):
         path = resource_path(name)
         if path is not None:

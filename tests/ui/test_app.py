@@ -71,7 +71,7 @@ def test_about_shows_version_model_and_licences(qtbot, make_window, monkeypatch)
     window = make_window()
     window.act_about.trigger()
     assert __version__ in shown[0] and "fake-pose" in shown[0] and "Apache-2.0" in shown[0]
-    assert "gazenet-app.log" in shown[0]
+    assert "gazenet-app.log" in shown[0] and "THIRD_PARTY_NOTICES.md" in shown[0]
 
 
 def test_screenshot_and_close_while_playing(qtbot, make_window, synthetic_clip, tmp_path):
