@@ -357,12 +357,18 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
         meta.update(status=status, frames=summary.frames, rows=summary.rows, faces=summary.faces,
                     ended_early=summary.ended_early, resumed_after=summary.resumed_after,
                     last_frame=summary.last_frame, notes=summary.notes)
+        closing_error = None
         if finalize:
-            for w in writers:
-                w.close()
-            if video_writer is not None:
-                video_writer.close()
-        else:
+            try:
+                for w in writers:
+                    w.close()
+                if video_writer is not None:
+                    video_writer.close()
+            except ExportError as e:  # a final rename failed: what was not renamed stays a partial, for resume
+                closing_error = e
+                summary.status, summary.finished = "failed", False
+                meta["status"] = "failed"
+        if not finalize or closing_error is not None:
             for w in writers:
                 w.abort()
             if video_writer is not None:
@@ -372,6 +378,8 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
                 write_sidecar(sidecar, meta)
             except ExportError as e:  # the error that stopped the run matters more
                 log.error("%s", e)
+            if closing_error is not None:
+                raise closing_error
             return
         write_sidecar(sidecar, meta)
 
