@@ -112,6 +112,7 @@ class _IncrementalWriter:
         self._last_sync = 0.0
         self.frames_written = 0
         self.rows_written = 0
+        self._write_failed = False  # a failed write may have left a cut line: the partial must not be finished
 
     # -- opening ---------------------------------------------------------------------------------------
     def open(self, resume: bool = False) -> None:
@@ -174,6 +175,8 @@ class _IncrementalWriter:
         """Append one frame's records and flush them."""
         if self._fh is None:
             raise ExportError(f"{self.path} is not open for writing")
+        if self._write_failed:
+            raise ExportError(self._unfinished_message())
         text = self._format(result)
         try:
             if text:
@@ -184,6 +187,7 @@ class _IncrementalWriter:
                 os.fsync(self._fh.fileno())
                 self._last_sync = now
         except OSError as e:
+            self._write_failed = True
             raise _export_error("write", self.partial, e) from None
         self.frames_written += 1
 
@@ -206,8 +210,18 @@ class _IncrementalWriter:
             raise _export_error("write", self.partial, e) from None
         fh.close()
 
+    def _unfinished_message(self) -> str:
+        return (f"cannot finish {self.path}: an earlier write failed; the rows written before it are kept "
+                f"in {self.partial}")
+
     def close(self) -> None:
-        """Finish: flush, fsync and rename the partial onto the final name (atomic)."""
+        """Finish: flush, fsync and rename the partial onto the final name (atomic).
+
+        After a failed write the partial is kept instead (ExportError): a final name never holds a cut file.
+        """
+        if self._write_failed:
+            self.abort()
+            raise ExportError(self._unfinished_message())
         self._close_handle()
         if not self.partial.exists():
             return
