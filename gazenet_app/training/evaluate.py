@@ -59,14 +59,18 @@ def _class_rows(rows, poses):
 
 
 def fit_class_boundaries(cls: np.ndarray, yaw: np.ndarray) -> np.ndarray:
-    """Four yaw thresholds (decreasing) between classes 1|2|3|4|5, each minimising errors between neighbours."""
+    """Four yaw thresholds (decreasing) between classes 1|2|3|4|5.
+
+    Each minimises the error rate of its two neighbouring classes, each class weighted equally (MTFL's frontal
+    class is 5x the others; counting raw errors would push the boundaries into the small classes).
+    """
     th = []
     for k in range(1, 5):
         a, b = yaw[cls == k], yaw[cls == k + 1]       # class k has larger yaw than class k+1
         if len(a) == 0 or len(b) == 0:
             raise ValueError(f"no faces of class {k if len(a) == 0 else k + 1} to fit a boundary")
         cand = np.unique(np.concatenate([a, b]))
-        errs = [(np.sum(a < c) + np.sum(b >= c)) / 1.0 for c in cand]
+        errs = [np.mean(a < c) + np.mean(b >= c) for c in cand]
         th.append(float(cand[int(np.argmin(errs))]))
     return np.array(th)
 
