@@ -100,10 +100,12 @@ def run_smoke_test(input_spec: str, output_csv: str, timeout_s: float = 300.0,
             if window.errors:
                 return 1, f"worker error at start: {window.errors[0]}"
             output_csv = str(Path(output_csv).resolve())
+            t_open = time.monotonic()
             window.controller.open_source(input_spec, record_to=output_csv)
             left = max(1.0, timeout_s - (time.monotonic() - t0))
             if not _wait(lambda: window.ended is not None or window.errors, left):
                 return 1, f"timed out after {timeout_s:.0f} s ({window.frames_received} frames processed)"
+            run_s = time.monotonic() - t_open
             if window.errors:
                 return 1, f"worker error: {window.errors[0]}"
             window.controller.stop_recording()
@@ -113,7 +115,8 @@ def run_smoke_test(input_spec: str, output_csv: str, timeout_s: float = 300.0,
             faces = sum(len(r.faces) for r in window.results.values())
             images = window.images_shown
             stats = (f"{frames} frames, {faces} faces, {images} images shown "
-                     f"({window.worker.latest.dropped} stale images skipped)")
+                     f"({window.worker.latest.dropped} stale images skipped), {frames / max(run_s, 1e-6):.1f} "
+                     f"frames/s through the worker")
         finally:
             stopped = window.shutdown()
             window.close()

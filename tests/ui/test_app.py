@@ -215,3 +215,20 @@ def test_export_annotated_video(qtbot, make_window, synthetic_clip, tmp_path, mo
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == synthetic_clip.frames
     cap.release()
     assert (tmp_path / "annotated.csv").exists()
+
+
+def test_drop_and_shortcuts(qtbot, make_window, synthetic_clip):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent, QKeySequence
+    window = make_window()
+    assert window.act_play.shortcut() == QKeySequence(Qt.Key.Key_Space)
+    assert window.act_step.shortcut() == QKeySequence(Qt.Key.Key_Right)
+    assert window.act_open.shortcut() == QKeySequence("Ctrl+O")
+    assert window.act_quit.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(synthetic_clip.path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.worker.source_opened, timeout=10000) as opened:
+        window.dropEvent(event)
+    assert opened.args[0].name == synthetic_clip.path.name

@@ -141,3 +141,26 @@ def test_settings_recent_and_types(qsettings):
     again = AppSettings(qsettings)
     assert again.get("options/smoothing", False, bool) is True
     assert again.get("options/detector_threshold", None, float) == pytest.approx(0.8)
+
+
+def test_timeline_click_maps_to_the_nearest_frame(qtbot):
+    from PySide6.QtCore import QPointF
+    tl = TimelineWidget()
+    qtbot.addWidget(tl)
+    tl.resize(600, 300)
+    tl.show()
+    tl.configure(live=False)
+    for i in range(0, 40, 2):
+        tl.add_result(_result(i, 1))
+    tl.redraw()
+    QApplication.processEvents()
+    plot = tl._plots[1]
+    scene_pos = plot.vb.mapViewToScene(QPointF(13.2, 0.0))
+
+    class Click:
+        def scenePos(self):
+            return scene_pos
+
+    with qtbot.waitSignal(tl.seek_requested, timeout=2000) as sought:
+        tl._on_click(Click())
+    assert sought.args == [14]
