@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.ended: Optional[str] = None
         self._arrivals: deque = deque(maxlen=60)
         self._camera: Optional[CameraChoice] = None
+        self._mirror_from_camera = False
         self._closing = False
         self.batch_window = None
 
@@ -639,8 +640,21 @@ class MainWindow(QMainWindow):
             self.controller.set_options(model="")  # detection only
             self.settings.set("options/model", None)
 
+    def _prepare_for(self, camera: bool) -> None:
+        """Webcams get the detector's 'live' preset unless the user picked one; the camera's mirroring ends with it."""
+        if not self.settings.get("options/preset", None, str):
+            wanted = "live" if camera else None
+            current = self.state.options.get("preset") if self.state else self.options.preset
+            if wanted != current:
+                self.controller.set_options(preset=wanted)
+        if not camera and self._mirror_from_camera:
+            self._mirror_from_camera = False
+            self.act_mirror.setChecked(False)
+
     def open_source(self, spec: Any) -> None:
         """Open a path, a list of image paths, a folder or a camera ('cam:N')."""
+        camera = isinstance(spec, (int, dict)) or (isinstance(spec, str) and spec.startswith("cam:"))
+        self._prepare_for(camera)
         self.controller.open_source(spec)
         if isinstance(spec, str) and not spec.startswith("cam:"):
             self.settings.add_recent(spec)
@@ -703,8 +717,8 @@ class MainWindow(QMainWindow):
         """Open a webcam with the chosen size/rate; mirroring follows the choice."""
         self._camera = choice
         self.act_mirror.setChecked(choice.mirror)
-        spec = {"camera": choice.index, "size": choice.size, "fps": choice.fps}
-        self.controller.open_source(spec)
+        self._mirror_from_camera = choice.mirror
+        self.open_source({"camera": choice.index, "size": choice.size, "fps": choice.fps})
 
     def ask_review(self) -> None:
         path = FileDialogs.open_annotations(self, self._folder())

@@ -196,6 +196,7 @@ def test_busy_or_missing_camera_is_a_message(qtbot, make_window, monkeypatch):
         window.act_webcam.trigger()
     assert "camera 7" in failed.args[0]
     assert window.act_mirror.isChecked()
+    qtbot.waitUntil(lambda: window.state.options["preset"] == "live")  # webcams default to the live preset
     assert window.controller.is_running()
 
 
@@ -232,3 +233,15 @@ def test_drop_and_shortcuts(qtbot, make_window, synthetic_clip):
     with qtbot.waitSignal(window.worker.source_opened, timeout=10000) as opened:
         window.dropEvent(event)
     assert opened.args[0].name == synthetic_clip.path.name
+
+
+def test_files_after_a_webcam_drop_mirror_and_live_preset(qtbot, make_window, synthetic_clip):
+    from gazenet_app.ui.dialogs import CameraChoice
+    window = make_window()
+    with qtbot.waitSignal(window.worker.failed, timeout=20000):
+        window.open_camera(CameraChoice(9, None, None, mirror=True))
+    qtbot.waitUntil(lambda: window.state.options["preset"] == "live" and window.state.options["mirror"])
+    with qtbot.waitSignal(window.worker.source_opened, timeout=10000):
+        window.open_source(str(synthetic_clip.path))
+    qtbot.waitUntil(lambda: window.state.options["preset"] is None and not window.state.options["mirror"])
+    assert not window.act_mirror.isChecked()
