@@ -165,11 +165,28 @@ class PipelineWorker(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
-        self.catalog_ready.emit(self.backend.catalog())
-        self._build_detector()
-        self._load_initial_model()
-        self._rebuild_pipeline()
-        self._emit_state()
+        try:
+            self.catalog_ready.emit(self.backend.catalog())
+            self._build_initial_detector()
+            self._load_initial_model()
+            self._rebuild_pipeline()
+        finally:
+            self._emit_state()  # the window learns the state even when something above failed
+
+    def _build_initial_detector(self) -> None:
+        """The saved detector, else the default one, else none (frames play without faces)."""
+        default = WorkerOptions().detector
+        for attempt in (0, 1):
+            try:
+                self._build_detector()
+                return
+            except (GazenetError, ValueError) as e:
+                if attempt == 1 or self.options.detector == default:
+                    self._detector = None
+                    self.failed.emit(f"{e} (no face detector: frames are shown without faces)")
+                    return
+                self.failed.emit(f"{e}; using {default} instead")
+                self.options = replace(self.options, detector=default, preset=None, detector_threshold=None)
 
     def _load_initial_model(self) -> None:
         name = self.options.model or self.backend.default_model()
@@ -449,6 +466,9 @@ class PipelineWorker(QObject):
                                                     self.options.detector_threshold)
 
     def _rebuild_pipeline(self) -> None:
+        if self._detector is None:
+            self._pipeline = None  # frames still play, without faces
+            return
         old = self._pipeline
         self._pipeline = self.backend.make_pipeline(self._detector, self._model, self.options, previous=old)
 

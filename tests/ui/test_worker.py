@@ -254,3 +254,19 @@ def test_unloading_the_model_runs_detection_only(qtbot, controller, synthetic_cl
     with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as got:
         ctl.open_source(str(synthetic_clip.path), play=False)
     assert len(got.args[0].faces) == 2 and all(f.pose is None for f in got.args[0].faces)
+
+
+def test_unknown_saved_detector_falls_back_to_the_default(qtbot, fake_backend):
+    worker = PipelineWorker(fake_backend, WorkerOptions(detector="gone", realtime=False))
+    ctl = WorkerController(worker)
+    failures = []
+    worker.failed.connect(failures.append)
+    with qtbot.waitSignal(worker.state_changed, timeout=10000) as state:
+        ctl.start()
+    try:
+        # the fake backend only knows fake/fake2, so the default (mtcnn) fails too: no detector, still a state
+        assert state.args[0].detector == "mtcnn"
+        qtbot.waitUntil(lambda: len(failures) == 2)
+        assert "gone" in failures[0] and "no face detector" in failures[1]
+    finally:
+        assert ctl.stop()
