@@ -21,9 +21,15 @@ def _cascade(**kw) -> FaceDetector:
     return CascadeDetector(**kw)
 
 
+def _ssh(**kw) -> FaceDetector:
+    from gazenet_app.detect.ssh import SshDetector
+    return SshDetector(**kw)
+
+
 _detectors: Dict[str, Callable[..., FaceDetector]] = {
     "mtcnn": _mtcnn,
     "cascade": _cascade,
+    "ssh": _ssh,
 }
 
 #: Presets every detector provides.

@@ -99,6 +99,10 @@ class SshTrainConfig:
     momentum: float = 0.9
     wd: float = 5e-4
     warmup: int = 50
+    clip_gradient: float = 1.0
+    ohem_anchors: int = 256  # per module and image
+    ohem_pos_fraction: float = 0.25
+    balance_classes: bool = True  # average positives and negatives apart (stabler on small data)
     frozen_blocks: int = 4  # MobileNetV2 features.0..N-1 run outside autograd (not trained)
     checkpoint_every: int = 200
     eval_every: int = 0
@@ -176,7 +180,7 @@ class SshTrainer:
                     p.grad_req = "null"
         params = {k: v for k, v in self.net.collect_params().items() if v.grad_req != "null"}
         self.trainer = mx.gluon.Trainer(params, "sgd", {"learning_rate": cfg.lr, "momentum": cfg.momentum,
-                                                        "wd": cfg.wd})
+                                                        "wd": cfg.wd, "clip_gradient": cfg.clip_gradient})
         if latest is not None and (self.out / "ssh-trainer.states").is_file():
             self.trainer.load_states(str(self.out / "ssh-trainer.states"))
         self.net.hybridize(static_alloc=True)
@@ -223,10 +227,14 @@ class SshTrainer:
             logits, deltas = self.net(x)
             logp = mx.nd.log_softmax(logits, axis=-1)
             ce = -mx.nd.pick(logp, lab_nd, axis=-1)  # (B, A)
-            mask = mx.nd.array(ohem_mask(labels, ce.asnumpy(), counts))
-            n_sel = max(float(mask.sum().asscalar()), 1.0)
-            cls_loss = (ce * mask).sum() / n_sel
-            n_pos = max(float((pos_nd * mask).sum().asscalar()), 1.0)
+            mask_np = ohem_mask(labels, ce.asnumpy(), counts, cfg.ohem_anchors, cfg.ohem_pos_fraction)
+            mask = mx.nd.array(mask_np)
+            n_pos = max(float((mask_np * (labels == 1)).sum()), 1.0)
+            n_neg = max(float((mask_np * (labels == 0)).sum()), 1.0)
+            if cfg.balance_classes:  # mean over the kept positives + mean over the kept negatives
+                cls_loss = (ce * mask * pos_nd).sum() / n_pos + (ce * mask * (1 - pos_nd)).sum() / n_neg
+            else:  # the paper: mean over all kept anchors
+                cls_loss = (ce * mask).sum() / (n_pos + n_neg)
             diff = mx.nd.smooth_l1(deltas - tgt_nd, scalar=3.0).sum(axis=-1)
             box_loss = (diff * pos_nd * mask).sum() / n_pos
             loss = cls_loss + box_loss
