@@ -40,6 +40,12 @@ RING_SHAPE: Tuple[Tuple[float, float], ...] = (
     (8.0, 1.34),
     (11.0, 1.45),
 )
+#: Ring bands from this one outward take a blurred texture where the turn stretches them more than
+#: BLUR_STRETCH x in area: a blurred band reads as the smooth side of a head instead of streaks.
+BLUR_FROM_RING = 1
+BLUR_STRETCH = 3.0
+#: Blur (sigma, as a fraction of the image side) of that texture.
+BLUR_SIGMA = 0.02
 #: Rotation centre behind the face (canonical units, head frame): about the middle of the head.
 CENTER_DEPTH = 3.0
 
@@ -58,6 +64,7 @@ class HeadModel:
     center: np.ndarray        # rotation centre Qc (head frame)
     num_face: int             # points [0, num_face) are the face mesh (468 + hole centres)
     outer_ring: np.ndarray    # indices of the outermost ring (source area replaced by the background)
+    tri_blur: np.ndarray      # (M,) triangles textured from the blurred copy (rings beyond the first)
 
     def project(self, R_offset: np.ndarray) -> np.ndarray:
         """Image positions (N,3) of all points after rotating the head by R_offset about its centre."""
@@ -104,20 +111,22 @@ def build_head(vertices: np.ndarray, rotation: np.ndarray, scale: float, transla
         ring_idx.append(n_face + k * len(outline) + np.arange(len(outline)))
     points = np.concatenate(pts)
     texcoords = np.concatenate(tcs)
-    quads = []
+    quads, blur = [], []
     n = len(outline)
-    for a_ring, b_ring in zip(ring_idx[:-1], ring_idx[1:]):
+    for k, (a_ring, b_ring) in enumerate(zip(ring_idx[:-1], ring_idx[1:])):
         for i in range(n):
             j = (i + 1) % n
             quads += [(a_ring[i], a_ring[j], b_ring[i]), (a_ring[j], b_ring[j], b_ring[i])]
+            blur += [k >= BLUR_FROM_RING] * 2
     tris = np.concatenate([topo.triangles, np.asarray(quads, dtype=np.int64)])
+    tri_blur = np.concatenate([np.zeros(len(topo.triangles), bool), np.asarray(blur, dtype=bool)])
     tris = _orient(points, tris, center)
     # mirror map: face mesh from the topology, ring k vertex i -> ring k vertex of mirror(outline[i])
     pos = {int(v): i for i, v in enumerate(outline)}
     ring_mirror = np.array([pos[int(topo.mirror[v])] for v in outline])
     mirror = [topo.mirror] + [n_face + k * n + ring_mirror for k in range(len(RING_SHAPE))]
     return HeadModel(points, texcoords, tris, np.concatenate(mirror), R, float(scale), t, center, n_face,
-                     ring_idx[-1])
+                     ring_idx[-1], tri_blur)
 
 
 def rasterize(tri2d: np.ndarray, order: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
@@ -193,6 +202,12 @@ def inpaint_background(image: np.ndarray, head: HeadModel, radius: int = 3) -> n
     return out
 
 
+def _area(tri2d: np.ndarray) -> np.ndarray:
+    """Unsigned areas of 2D triangles (M,3,2)."""
+    e1, e2 = tri2d[:, 1] - tri2d[:, 0], tri2d[:, 2] - tri2d[:, 0]
+    return 0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+
+
 def _facing(points: np.ndarray, triangles: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Cosine between each triangle's normal and the direction toward the camera under rotation R."""
     tri = (points @ R.T)[triangles]
@@ -216,7 +231,14 @@ def render_head(image: np.ndarray, head: HeadModel, R_offset: np.ndarray, backgr
         use = (f_target > f_self + 0.25) & (f_mirror > f_self + 0.3) & (f_self < 0.3)
         tri_tex = tri_tex.copy()
         tri_tex[use] = head.texcoords[mirror_tris[use]]
-    rgb, mask = render_mesh(image, verts, head.texcoords, head.triangles, tri_texcoords=tri_tex,
+    texture = image
+    blur = head.tri_blur & (_area(verts[head.triangles][:, :, :2]) > BLUR_STRETCH * _area(tri_tex))
+    if blur.any():  # atlas: [image | blurred image]; stretched ring bands read from the right half
+        sigma = BLUR_SIGMA * max(image.shape[:2])
+        texture = np.concatenate([image, cv2.GaussianBlur(image, (0, 0), sigma)], axis=1)
+        tri_tex = tri_tex.copy()
+        tri_tex[blur, :, 0] += image.shape[1]
+    rgb, mask = render_mesh(texture, verts, head.texcoords, head.triangles, tri_texcoords=tri_tex,
                             out_shape=image.shape[:2])
     bg = inpaint_background(image, head) if background is None else background
     if feather:
