@@ -119,7 +119,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         inputs = args.inputs
         window.open_paths(inputs) if not inputs[0].startswith("cam:") else window.open_source(inputs[0])
     code = app.exec()
-    window.shutdown()
+    if not window.shutdown():
+        # A worker stuck in a blocking call (e.g. a hung camera): leave without running Qt's destructors.
+        log.error("exiting with a pipeline thread still running")
+        logging.shutdown()
+        os._exit(int(code) or 1)
     return int(code)
 
 

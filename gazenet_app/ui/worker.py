@@ -31,6 +31,9 @@ __all__ = ["PipelineWorker", "WorkerController", "LatestImage", "SourceInfo", "W
 
 log = logging.getLogger(__name__)
 
+#: Threads that did not stop in time (kept referenced: destroying a running QThread aborts the process).
+_STUCK: list = []
+
 
 @dataclass(frozen=True)
 class SourceInfo:
@@ -633,7 +636,9 @@ class WorkerController(QObject):
         else:
             finished = True
         if not finished:
+            # Stuck in a blocking read (a hung camera): never destroy a running QThread; keep it referenced.
             log.error("the pipeline thread did not stop within %d ms", timeout_ms)
+            _STUCK.append((self.thread, self.worker))
             return False
         self._stopped = True
         # The thread is gone: anything still open (shutdown never ran) is closed from here.
