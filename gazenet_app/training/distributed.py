@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -73,6 +75,11 @@ def launch_local(worker_cmd: Sequence[str], num_workers: int = 2, num_servers: i
         os.makedirs(log_dir, exist_ok=True)
     procs: List[subprocess.Popen] = []
     workers: List[subprocess.Popen] = []
+    if threading.current_thread() is threading.main_thread():
+        # `kill PID` of the launcher still stops its scheduler, servers and workers (the finally below)
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    else:
+        previous = None
     log.info("dist_sync on %s:%d: 1 scheduler, %d server(s), %d worker(s)", host, port, num_servers, num_workers)
     try:
         procs.append(_start(ps_cmd, dist_env("scheduler", num_workers, num_servers, host, port), lp("scheduler.log")))
@@ -105,6 +112,8 @@ def launch_local(worker_cmd: Sequence[str], num_workers: int = 2, num_servers: i
             time.sleep(0.1)
         return rc
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         for p in workers + procs:
             if p.poll() is None:
                 p.terminate()

@@ -462,6 +462,14 @@ class PoseTrainer:
                       "best": self.best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         return self.run_dir / name
 
+    def _sync(self) -> None:
+        """Dist kvstore: finish pending pushes/pulls and meet the other workers (no-op otherwise)."""
+        if self.kv is not None:
+            import mxnet as mx
+
+            mx.nd.waitall()
+            self.kv._barrier()
+
     def fit(self) -> List[dict]:
         """Train from the start (or the resumed position) to cfg.epochs; returns the per-epoch history."""
         cfg = self.cfg
@@ -498,6 +506,7 @@ class PoseTrainer:
                 if bar is not None:
                     bar.close()
                 dt = time.perf_counter() - t0
+                self._sync()
                 rec = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "batches": nb,
                        "images_per_s": seen / max(dt, 1e-9), "seconds": dt}
                 if self.is_chief:
@@ -523,6 +532,7 @@ class PoseTrainer:
                     self.history.append(rec)
                     epoch += 1
                     batch = 0
+                self._sync()  # workers wait while the chief validates and saves
         except KeyboardInterrupt:
             log.warning("interrupted at epoch %d, batch %d: saving a checkpoint", epoch + 1, batch)
             self.save_checkpoint(epoch, batch, "interrupt")
