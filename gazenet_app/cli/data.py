@@ -13,15 +13,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register `data` and its sub-commands."""
     p = subparsers.add_parser("data", help="prepare training data (teacher labels, synthesis)",
                               description="Prepare head-pose training data. Needs scripts/install_data_deps.sh "
-                                          "(mediapipe 0.10.21). Output goes under $GAZENET_DATA_DIR or "
-                                          "~/.cache/gazenet/data/ by default.")
+                                          "(mediapipe 0.10.21). Without -o, output goes to a named folder "
+                                          "under $GAZENET_DATA_DIR or ~/.cache/gazenet/data/ (outside git).")
     sub = p.add_subparsers(dest="data_command", metavar="{label,synth,montage,stats}")
     sub.required = True
 
     lab = sub.add_parser("label", help="teacher-label real faces (MTFL csv, UMIST/ORL csv, images)")
     lab.add_argument("source", help="MTFL labels.csv, the face databases' labels.csv, an image, a folder or a "
                                     ".txt list of images")
-    lab.add_argument("-o", "--output", required=True, help="output dataset folder")
+    lab.add_argument("-o", "--output", default=None,
+                     help="output dataset folder (default: DATA_DIR/mtfl_train, mtfl_test, umist, ...)")
     lab.add_argument("--split", default="all", choices=["train", "test", "all"],
                      help="MTFL rows to take (test = the held-out AFLW faces; label them into their own folder)")
     lab.add_argument("--databases", default="UMIST", help="face-database csv: comma list (UMIST,ORL,IMM)")
@@ -34,7 +35,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     syn = sub.add_parser("synth", help="render labelled faces at new poses (300W-LP-style face profiling)")
     syn.add_argument("labels", help="labels.csv written by `gazenet data label` (meshes.npz beside it)")
-    syn.add_argument("-o", "--output", required=True, help="output dataset folder (resumable)")
+    syn.add_argument("-o", "--output", default=None,
+                     help="output dataset folder, resumable (default: DATA_DIR/<labels folder>_synth)")
     syn.add_argument("--per-face", type=int, default=8, help="renders per source face")
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--workers", type=int, default=1, help="processes")
@@ -73,8 +75,16 @@ def run(args) -> int:
         from gazenet_app.training.labeling import label_records
         from gazenet_app.training.sources import read_source
 
+        from gazenet_app.training.paths import data_dir
+        from gazenet_app.training.sources import detect_kind
+
         dbs = [d.strip() for d in args.databases.split(",") if d.strip()]
         records = read_source(Path(args.source), split=args.split, databases=dbs, source=args.source_name)
+        if args.output is None:
+            kind = detect_kind(Path(args.source))
+            name = {"mtfl": f"mtfl_{args.split}", "facedb": "_".join(d.lower() for d in dbs)}.get(
+                kind, args.source_name)
+            args.output = str(data_dir() / name)
         if args.limit:
             records = records[: args.limit]
         with _progress(len(records)) as bar:
@@ -86,8 +96,12 @@ def run(args) -> int:
             Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n")
         return 0
     if args.data_command == "synth":
+        from gazenet_app.training.paths import data_dir
         from gazenet_app.training.synth import SynthConfig, synthesize
 
+        if args.output is None:
+            src = Path(args.labels)
+            args.output = str(data_dir() / f"{(src.parent if src.suffix == '.csv' else src).name}_synth")
         cfg = SynthConfig(per_face=args.per_face, seed=args.seed, max_source_yaw=args.max_source_yaw,
                           max_source_pitch=args.max_source_pitch, yaw_range=args.yaw_range,
                           pitch_range=args.pitch_range, roll_range=args.roll_range, chunk=args.chunk)
