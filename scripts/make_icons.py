@@ -17,7 +17,7 @@ def main() -> int:
     from PySide6.QtSvg import QSvgRenderer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - QPainter needs an application
+    app = QApplication.instance() or QApplication([])  # QPainter needs an application
     renderer = QSvgRenderer(str(ROOT / "resources" / "gazenet.svg"))
     if not renderer.isValid():
         print("resources/gazenet.svg is not a valid SVG", file=sys.stderr)
@@ -33,6 +33,7 @@ def main() -> int:
         saved = image.save(str(ROOT / "resources" / name))
         print(f"{name}: {'written' if saved else 'FAILED'}")
         ok = ok and saved
+    app.processEvents()
     return 0 if ok else 1
 
 

@@ -31,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _options(args):
-    from gazenet_app.ui.backend import WorkerOptions
+def _options(args) -> dict:
+    """WorkerOptions fields given on the command line."""
     kw = {}
     if args.model:
         kw["model"] = args.model
@@ -111,13 +111,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     if icon is not None:
         app.setWindowIcon(QIcon(str(icon)))
     holder = {}
-    handler = _install_excepthook(lambda: holder.get("window"))  # noqa: F841 - kept alive while the app runs
+    app._gazenet_excepthook = _install_excepthook(lambda: holder.get("window"))  # kept alive with the app
     window = MainWindow(overrides=_options(args))
     holder["window"] = window
     window.show()
     if args.inputs:
         inputs = args.inputs
-        window.open_paths(inputs) if not inputs[0].startswith("cam:") else window.open_source(inputs[0])
+        if inputs[0].startswith("cam:"):
+            window.open_source(inputs[0])
+        else:
+            window.open_paths(inputs)
     code = app.exec()
     if not window.shutdown():
         # A worker stuck in a blocking call (e.g. a hung camera): leave without running Qt's destructors.

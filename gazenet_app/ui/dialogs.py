@@ -6,7 +6,6 @@ import html
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QLabel, QMessageBox, QSpinBox, QTextBrowser, QVBoxLayout,
                                QWidget)
