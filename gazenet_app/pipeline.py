@@ -64,7 +64,8 @@ class Pipeline:
     """Frame -> tracked, smoothed face poses; one batched pose forward per frame.
 
     `detector`: a `detect.base.FaceDetector` (`detect(rgb)`, `to_canonical(box)`, `metadata()`).
-    `pose_model`: a `model_zoo.pose.PoseEstimator` (`input_size`, `crop_preset`, `predict_crops`).
+    `pose_model`: a `model_zoo.pose.PoseEstimator` (`input_size`, `crop_preset`, `predict_crops`), or None for
+    detection only (boxes and tracked ids, every pose None and `pose_valid` false: the app with no model installed).
     `tracker`: a `track.tracker.FaceTracker` (default: a new one); `smoother`: a `track.smoothing.PoseSmoother`
     or None. `detect_every`: run the detector on every Nth frame and let the tracker follow faces in between.
     """
@@ -113,6 +114,22 @@ class Pipeline:
     def _is_valid(self, pose: HeadPose) -> bool:
         return all(np.isfinite(v) and abs(v) < self.valid_limit for v in pose.as_tuple())
 
+    def _estimate(self, rgb: np.ndarray, tracks: list, timing: Dict[str, float]) -> list:
+        """Crop every tracked face and run ONE batched pose forward: a (yaw, pitch, roll) row per track."""
+        if self.pose_model is None:
+            return [None] * len(tracks)
+        t0 = time.perf_counter()
+        regions = [expand_box(t.box.as_tuple(), self.crop_preset) for t in tracks]
+        crops = (np.stack([crop_face(rgb, r, self.input_size) for r in regions]) if regions
+                 else np.zeros((0, self.input_size, self.input_size, 3), np.uint8))
+        timing["crop"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        angles = (np.asarray(self.pose_model.predict_crops(crops), dtype=np.float64).reshape(-1, 3)
+                  if len(tracks) else np.zeros((0, 3)))
+        timing["pose"] = _ms(t0)
+        return list(angles)
+
     def process(self, frame: Frame) -> FrameResult:
         """Detect, track, crop, estimate (one batch), smooth: the frame's `FrameResult`."""
         rgb = frame.rgb
@@ -127,23 +144,14 @@ class Pipeline:
         tracks = list(self._track(rgb, boxes))
         timing["track"] = _ms(t0)
 
-        t0 = time.perf_counter()
-        regions = [expand_box(t.box.as_tuple(), self.crop_preset) for t in tracks]
-        crops = (np.stack([crop_face(rgb, r, self.input_size) for r in regions]) if regions
-                 else np.zeros((0, self.input_size, self.input_size, 3), np.uint8))
-        timing["crop"] = _ms(t0)
-
-        t0 = time.perf_counter()
-        angles = (np.asarray(self.pose_model.predict_crops(crops), dtype=np.float64).reshape(-1, 3)
-                  if len(tracks) else np.zeros((0, 3)))
-        timing["pose"] = _ms(t0)
+        angles = self._estimate(rgb, tracks, timing)
 
         t0 = time.perf_counter()
         faces = []
         t_s = frame.timestamp_ms / 1000.0
         for track, ang in zip(tracks, angles):
-            raw = HeadPose(float(ang[0]), float(ang[1]), float(ang[2]))
-            valid = self._is_valid(raw)
+            raw = HeadPose(float(ang[0]), float(ang[1]), float(ang[2])) if ang is not None else None
+            valid = raw is not None and self._is_valid(raw)
             pose, box = raw, track.box
             if self.smoother is not None and valid:
                 pose, box = self.smoother.smooth(int(track.face_id) + self.id_offset, t_s, raw, track.box)
@@ -169,6 +177,8 @@ class Pipeline:
                  "params_sha256": card.get("params_sha256"),
                  "architecture": card.get("architecture"), "backbone": card.get("backbone"),
                  "precision": card.get("precision"), "input_size": self.input_size}
+        if self.pose_model is None:
+            model = None
         det = self.detector.metadata() if hasattr(self.detector, "metadata") else {
             "detector": getattr(self.detector, "name", type(self.detector).__name__)}
         smoothing = None

@@ -125,39 +125,6 @@ class ReviewSource:
         return {"review": self.path}
 
 
-class _NoPoseModel:
-    """Stands in for a pose model when none is installed: tiny crops, no angles (detection-only mode)."""
-
-    name = None
-    card: Dict[str, Any] = {}
-    input_size = 8
-    crop_preset = "gazenet"
-
-    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
-        return np.full((len(crops), 3), np.nan)
-
-
-class DetectionOnlyPipeline:
-    """A Pipeline without a pose model: boxes and tracked ids, every pose None."""
-
-    def __init__(self, pipeline) -> None:
-        self.pipeline = pipeline
-        self.smoother = None
-
-    def process(self, frame) -> FrameResult:
-        result = self.pipeline.process(frame)
-        faces = tuple(replace(f, pose=None, pose_raw=None, pose_valid=False) for f in result.faces)
-        return replace(result, faces=faces)
-
-    def reset(self) -> None:
-        self.pipeline.reset()
-
-    def describe(self) -> Dict[str, Any]:
-        meta = dict(self.pipeline.describe())
-        meta["model"] = None
-        return meta
-
-
 class PipelineBackend:
     """The real layers: sources, detectors, pose models, the pipeline, overlays, writers (imported lazily)."""
 
@@ -246,9 +213,6 @@ class PipelineBackend:
         if options.smoothing:
             smoother = PoseSmoother(pose=OneEuroParams(min_cutoff=options.smooth_min_cutoff,
                                                        beta=options.smooth_beta, d_cutoff=1.0))
-        if model is None:
-            return DetectionOnlyPipeline(Pipeline(detector, _NoPoseModel(), tracker=self._tracker,
-                                                  detect_every=options.detect_every))
         return Pipeline(detector, model, tracker=self._tracker, smoother=smoother,
                         detect_every=options.detect_every)
 

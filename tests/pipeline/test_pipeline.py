@@ -150,3 +150,27 @@ def test_describe_is_provenance():
 def test_bad_detect_every():
     with pytest.raises(ValueError, match="detect_every"):
         Pipeline(FakeDetector(), FakePoseModel(), detect_every=0)
+
+
+def test_pipeline_without_pose_model_gives_boxes_and_ids_only():
+    """No model installed: detection and tracking still run, every pose is None and marked invalid."""
+    from gazenet_app.core.types import FaceBox
+    from gazenet_app.core.video import Frame
+    from gazenet_app.pipeline import Pipeline
+
+    class OneFace:
+        name = "one"
+
+        def detect(self, rgb):
+            return [FaceBox(10, 10, 50, 50, 0.9)]
+
+        def to_canonical(self, box):
+            return box
+
+    pipe = Pipeline(OneFace(), None)
+    res = pipe.process(Frame(0, 0.0, np.zeros((80, 80, 3), np.uint8), "x"))
+    assert len(res.faces) == 1
+    face = res.faces[0]
+    assert face.pose is None and face.pose_raw is None and face.pose_valid is False
+    assert "pose" not in res.timing
+    assert pipe.describe()["model"] is None
