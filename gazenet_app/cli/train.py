@@ -43,7 +43,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     d.add_argument("--data", action="append", default=[], metavar="DIR",
                    help="dataset folder with labels.csv (repeat for several); rows with split train train, "
                         "split val validates")
-    d.add_argument("--pack-size", type=int, default=None, help="side of the packed context images (default 160)")
+    d.add_argument("--pack-size", type=int, default=None, help="side of the packed context images (default 128, the data engineer's image size)")
     d.add_argument("--measure-loader", action="store_true",
                    help="only measure the loader's images/s (augmentation, no network) and exit")
     m = p.add_argument_group("model")

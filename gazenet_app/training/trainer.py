@@ -85,7 +85,7 @@ class TrainConfig:
     devices: str = "cpu:0"
     kvstore: str = "device"
     seed: int = 0
-    pack_size: int = 160
+    pack_size: int = 128
     pack_context: float = 2.0
     max_batches: Optional[int] = None
     max_val: Optional[int] = None

