@@ -89,11 +89,11 @@ def reference_candidates(backbone: str = "resnet50", input_size: int = 224,
     from gazenet_app.model_zoo.precision import fuse_net, quantize_net_int8
     from gazenet_app.model_zoo.weights_io import hopenet_to_gluon, load_params_checked
 
-    what = f"same architecture ({backbone} {input_size}px, random weights)"
-    card = {"normalization_in_graph": False, "mean": None, "std": None}
+    from gazenet_app.core.geometry import decode_bins
     from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
 
-    card.update(mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD))
+    what = f"same architecture ({backbone} {input_size}px, random weights)"
+    card = {"normalization_in_graph": False, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
 
     def make_input(n: int) -> np.ndarray:
         return network_input(card, _crops(n, input_size, seed + n))
@@ -143,8 +143,6 @@ def reference_candidates(backbone: str = "resnet50", input_size: int = 224,
             if mode in ("fp32", "int8"):
                 x = make_input(2)
                 ref = torch_forward(x)
-                from gazenet_app.core.geometry import decode_bins
-
                 c.notes["max_angle_diff_vs_torch_deg"] = float(
                     np.abs(decode_bins(c.forward(x)) - decode_bins(ref)).max())
         out.append(c)
