@@ -503,6 +503,11 @@ class PoseTrainer:
                         bar.update(1)
                         bar.set_postfix(loss=f"{loss_sum / seen:.3f}",
                                         ips=f"{seen / (time.perf_counter() - t0):.0f}")
+                    elif self.is_chief and nb % 50 == 0:  # no bar (logs only): a line every 50 batches
+                        ips = seen / (time.perf_counter() - t0)
+                        left = (len(loader) - batch) * cfg.batch_size / max(ips, 1e-9)
+                        log.info("epoch %d batch %d/%d: loss %.3f, %.1f img/s, epoch ETA %.0f min", epoch + 1,
+                                 batch, len(loader), loss_sum / seen, ips, left / 60)
                 if bar is not None:
                     bar.close()
                 dt = time.perf_counter() - t0
