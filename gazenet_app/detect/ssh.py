@@ -56,7 +56,8 @@ def load_ssh_net(model: str, trunk: Optional[str] = None, channels: Optional[Seq
         params = info.params_path
         trunk = trunk or card["detector"].get("trunk")
         channels = channels or card["detector"].get("channels")
-    net = get_ssh(trunk or "mobilenetv2", channels=channels, initialize=False)
+    net = get_ssh(trunk or "mobilenetv2", channels=channels)
+    net(mx.nd.zeros((1, 3, 64, 64)))  # resolve deferred shapes so every parameter can be checked
     load_params_checked(net, params, ctx=mx.cpu())
     net.hybridize(static_alloc=True)
     return net, card

@@ -183,6 +183,10 @@ def get_ssh(trunk: str = "mobilenetv2", ctx=None, channels: Optional[Sequence[in
     net = SSH(trunk, channels, **kw)
     if initialize:
         net.initialize(mx.init.Xavier(rnd_type="gaussian", factor_type="out", magnitude=2), ctx=ctx or mx.cpu())
+        for m in (net.m1, net.m2, net.m3):  # small heads: start near "no face, no offset"
+            for head in (m.cls, m.box):
+                head.weight.initialize(mx.init.Normal(0.01), ctx=ctx or mx.cpu(), force_reinit=True)
+                head.bias.initialize(mx.init.Zero(), ctx=ctx or mx.cpu(), force_reinit=True)
     return net
 
 

@@ -48,7 +48,7 @@ def _ap(net, data):
 
 def test_tiny_ssh_learns_and_resumes(tmp_path):
     train, val = _Blobs(200, 0), _Blobs(30, 1)
-    cfg = SshTrainConfig(trunk="tiny", pretrained="none", sizes=(64,), batch_size=8, steps=250, lr=0.05,
+    cfg = SshTrainConfig(trunk="tiny", pretrained="none", sizes=(64,), batch_size=8, steps=250, lr=0.02,
                          warmup=20, checkpoint_every=125, frozen_blocks=0, seed=0)
     tr = SshTrainer(cfg, train, tmp_path)
     ap_before = _ap(tr.net, val)
