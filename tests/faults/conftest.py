@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
-from typing import List
+import json
+import os
+from typing import Dict, List
 
 import pytest
 
 from faults.support import make_backend as _make_backend
+from faults.support import worker_signals
 from fixtures.fakes import FakeDetector, FakePoseModel, code_boxes
+
+
+# ---- figures ---------------------------------------------------------------------------------------------
+
+class Figures:
+    """Numbers the fault cases measure (rows expected and on disk, RSS, handles), for docs/reliability.md.
+
+    Written as JSON to $GAZENET_FAULT_FIGURES at the end of the session (scripts/reliability_report.py).
+    """
+
+    def __init__(self) -> None:
+        self.cases: Dict[str, dict] = {}
+
+    def record(self, case: str, **values) -> None:
+        """Store one case's figures (a later record of the same case replaces it)."""
+        self.cases[case] = values
+
+    def rows(self, case: str, expected: int, on_disk: int) -> None:
+        """Rows a case had to end with, and the rows found on disk (without duplicates)."""
+        self.record(case, rows_expected=expected, rows_on_disk=on_disk)
+
+
+@pytest.fixture(scope="session")
+def figures():
+    """The session's `Figures`; dumped to $GAZENET_FAULT_FIGURES when that is set."""
+    figs = Figures()
+    yield figs
+    path = os.environ.get("GAZENET_FAULT_FIGURES")
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(figs.cases, fh, indent=1, sort_keys=True)
 
 
 # ---- the CLI ---------------------------------------------------------------------------------------------
@@ -62,7 +96,10 @@ def make_backend():
 
 @pytest.fixture
 def start_worker(qtbot):
-    """Start a PipelineWorker + controller (no window); every one is stopped, and must stop, after the test."""
+    """Start a PipelineWorker + controller (no window); every one is stopped, and must stop, after the test.
+
+    `ctl.sig` carries the worker's signals re-emitted in the main thread (`faults.support.worker_signals`).
+    """
     pytest.importorskip("pytestqt")
     from gazenet_app.ui.backend import WorkerOptions
     from gazenet_app.ui.worker import PipelineWorker, WorkerController
@@ -73,7 +110,8 @@ def start_worker(qtbot):
         worker = PipelineWorker(backend or _make_backend(),
                                 options or WorkerOptions(detector="fake", realtime=False))
         ctl = WorkerController(worker)
-        with qtbot.waitSignal(worker.state_changed, timeout=20000):
+        ctl.sig = worker_signals(worker)  # wait on these: their slots run in the main thread
+        with qtbot.waitSignal(ctl.sig.state_changed, timeout=20000):
             ctl.start()
         made.append(ctl)
         return ctl

@@ -133,12 +133,12 @@ def test_damaged_file_worker(ext, how, damaged, start_worker, qtbot):
 
 def test_open_failure_keeps_the_current_source(start_worker, qtbot, synthetic_clip, damaged):
     ctl = start_worker()
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=20000):
+    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), play=False)
     before = ctl.worker._source
     assert open_fails(qtbot, ctl, str(damaged[(".mp4", "empty")])).endswith("the file is empty")
     assert ctl.worker._source is before and not before._closed
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=20000) as more:
+    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
         ctl.step()
     assert more.args[0].index == 1 and more.args[0].source == "synthetic.avi"
 
@@ -183,7 +183,7 @@ def test_mixed_folder_cli(mixed_folder, fake_cli, tmp_path, capsys):
 def test_mixed_folder_worker(mixed_folder, start_worker, qtbot):
     ctl = start_worker()
     messages = []
-    ctl.worker.message.connect(messages.append)
+    ctl.sig.message.connect(messages.append)
     results, reason, failures = play_to_end(qtbot, ctl, str(mixed_folder))
     assert [(r.index, r.source) for r in results] == [(0, "a.png"), (1, "b.jpg")]
     assert reason == "" and failures == []
@@ -372,7 +372,7 @@ def test_twenty_faces_worker(start_worker, make_backend, qtbot, synthetic_clip, 
     ctl = start_worker(make_backend(boxes_for=grid_boxes(20, 320, 240), default=None),
                        WorkerOptions(detector="fake", realtime=False, model=str(tiny_pose_model)))
     assert ctl.worker._model_name == "tiny_mobilenetv2_random"
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=20000) as first:
+    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as first:
         ctl.open_source(str(synthetic_clip.path), play=False)
     faces = first.args[0].faces
     assert len({f.face_id for f in faces}) == 20 and all(f.pose is not None for f in faces)

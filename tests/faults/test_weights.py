@@ -155,17 +155,17 @@ def test_bad_weights_keep_the_previous_model_worker(case, bad_weights, tiny_work
     path, regex = bad_weights[case]
     ctl = start_worker(make_backend(default=None), tiny_worker_options)
     assert ctl.worker._model_name == TINY
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=20000):
+    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), play=False)
-    with qtbot.waitSignal(ctl.worker.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
         ctl.set_options(model=str(path))
     first, second = failed.args[0].split("\n")
     prefix = f"could not load {path}: "
     assert first.startswith(prefix) and re.fullmatch(regex, first[len(prefix):]), first
     assert second == f"The active model is still {TINY}."
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)
     assert state.args[0].model == TINY
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=20000) as more:
+    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
         ctl.step()  # and the previous model still estimates
     assert more.args[0].index == 1 and all(f.pose is not None for f in more.args[0].faces)
