@@ -21,14 +21,14 @@ MODEL="${MODEL:-$RUN}"
 [ -f "$DATA/mtfl_train_synth/synth_summary.json" ] || "${G[@]}" data synth "$DATA/mtfl_train/labels.csv" -o "$DATA/mtfl_train_synth" --per-face 10 --seed 0 --workers 2
 
 # 2. training: MobileNetV2 from ImageNet, 96 px, crop preset gazenet, stem + 7 blocks frozen (outside autograd),
-#    Adam 1e-4 (heads 5x), cosine, CE + 2 * MSE on the expectation; 6 epochs of 450 batches of 64 (each epoch a
-#    fresh random 28,800 of the ~95k training rows); resumes from the newest checkpoint when the run exists.
+#    Adam 1e-4 (heads 5x), cosine, CE + 2 * MSE on the expectation; 5 epochs of 400 batches of 64 (each epoch a
+#    fresh random 25,600 of the ~95k training rows); resumes from the newest checkpoint when the run exists.
 RESUME=()
 [ -f "${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}/$RUN/checkpoint.json" ] && RESUME=(--resume)
 "${G[@]}" train --name "$RUN" "${RESUME[@]}" \
   --data "$DATA/mtfl_train" --data "$DATA/mtfl_train_synth" \
   --backbone mobilenetv2 --pretrained imagenet --input-size 96 --crop gazenet \
-  --epochs 6 --max-batches 450 --batch-size 64 --lr 1e-4 --head-lr-mult 5 --lr-schedule cosine \
+  --epochs 5 --max-batches 400 --batch-size 64 --lr 1e-4 --head-lr-mult 5 --lr-schedule cosine \
   --alpha 2 --loss mse --freeze-blocks 8 --max-val 2000 --seed 0 --no-progress
 
 # 3. export the best checkpoint (validation mean MAE) as a model + card, then evaluate it on the held-out sets
