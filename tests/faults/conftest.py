@@ -9,7 +9,7 @@ from typing import Dict, List
 import pytest
 
 from faults.support import make_backend as _make_backend
-from faults.support import worker_signals
+from faults.support import rows_of, worker_signals
 from fixtures.fakes import FakeDetector, FakePoseModel, code_boxes
 
 
@@ -28,9 +28,13 @@ class Figures:
         """Store one case's figures (a later record of the same case replaces it)."""
         self.cases[case] = values
 
-    def rows(self, case: str, expected: int, on_disk: int) -> None:
-        """Rows a case had to end with, and the rows found on disk (without duplicates)."""
-        self.record(case, rows_expected=expected, rows_on_disk=on_disk)
+    def csv_rows(self, case: str, expected: int, path) -> None:
+        """Rows a case must end with, against the whole rows of a gazenet CSV on disk (and their duplicates:
+        rows with the same source, frame and face id)."""
+        rows = rows_of(path)
+        whole = [tuple(r) for r in rows[1:] if len(r) == len(rows[0])]
+        keys = {(r[0], r[1], r[3]) for r in whole}
+        self.record(case, rows_expected=expected, rows_on_disk=len(keys), duplicates=len(whole) - len(keys))
 
 
 @pytest.fixture(scope="session")

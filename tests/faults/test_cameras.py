@@ -79,11 +79,12 @@ def test_missing_camera_worker(spec, fake_camera, start_worker, qtbot):
     assert ctl.worker._source is None and all(c.released for c in fake_camera.made)
 
 
-def test_camera_lost_mid_stream_cli(fake_camera, fake_cli, tmp_path, capsys):
+def test_camera_lost_mid_stream_cli(fake_camera, fake_cli, tmp_path, capsys, figures):
     out = tmp_path / "cam.csv"
     code, stdout, err = cli(["annotate", "cam:3", "-o", out, "--jsonl", tmp_path / "cam.jsonl", "--no-progress"],
                             capsys)
     assert code == 0, err
+    figures.csv_rows("camera lost mid-stream (cli)", 2 * LOST_AFTER, out)
     assert stdout == f"{LOST_AFTER} frames, {2 * LOST_AFTER} faces, {2 * LOST_AFTER} rows -> {out}\n"
     assert f"warning: the input ended early: {LOST}; the outputs cover the frames before it" in err
     # a camera cannot be resumed: what it delivered is the whole record, finished under its final name
@@ -95,7 +96,7 @@ def test_camera_lost_mid_stream_cli(fake_camera, fake_cli, tmp_path, capsys):
     assert [c.released for c in fake_camera.made] == [True]
 
 
-def test_camera_lost_then_reconnected_worker(fake_camera, start_worker, qtbot, tmp_path):
+def test_camera_lost_then_reconnected_worker(fake_camera, start_worker, qtbot, tmp_path, figures):
     ctl = start_worker()
     record = tmp_path / "rec.csv"
     results, failures = [], []
@@ -111,6 +112,7 @@ def test_camera_lost_then_reconnected_worker(fake_camera, start_worker, qtbot, t
     # the recording keeps every frame the camera delivered
     with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
         ctl.stop_recording()
+    figures.csv_rows("camera lost mid-stream, recording (app)", 2 * LOST_AFTER, record)
     assert [int(r[1]) for r in rows_of(record)[1:]] == [i for i in range(LOST_AFTER) for _ in range(2)]
     # reconnect: choosing the camera again opens a new device and plays
     results.clear()

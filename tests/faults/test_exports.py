@@ -151,7 +151,8 @@ def test_output_cannot_be_opened_cli(error, disk, synthetic_clip, fake_cli, tmp_
 
 
 @pytest.mark.parametrize("error", sorted(ERRORS))
-def test_disk_full_mid_clip_then_resume_cli(error, disk, reference, synthetic_clip, fake_cli, tmp_path, capsys):
+def test_disk_full_mid_clip_then_resume_cli(error, disk, reference, synthetic_clip, fake_cli, tmp_path, capsys,
+                                            figures):
     out = tmp_path / "out"
     disk.on_write("o.csv", error, fail_at=1 + 12)  # the header, frames 0..10, then frame 11 is cut
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys)
@@ -168,6 +169,7 @@ def test_disk_full_mid_clip_then_resume_cli(error, disk, reference, synthetic_cl
     disk.heal()
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys, "--resume")
     assert code == 0, err
+    figures.csv_rows(f"disk full ({error}) mid-clip, then --resume (cli)", 60, out / "o.csv")
     assert stdout == f"19 frames, 38 faces, 60 rows -> {out / 'o.csv'} (resumed after frame 10)\n"
     assert _data_rows(out / "o.csv") == reference  # none lost, none twice
     _no_duplicates(out / "o.csv", 60)
@@ -177,7 +179,7 @@ def test_disk_full_mid_clip_then_resume_cli(error, disk, reference, synthetic_cl
 
 @pytest.mark.parametrize("error", sorted(ERRORS))
 def test_rename_fails_at_the_end_then_resume_cli(error, disk, reference, synthetic_clip, fake_cli, tmp_path,
-                                                 capsys):
+                                                 capsys, figures):
     out = tmp_path / "out"
     disk.on_rename("o.csv", error)
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys)
@@ -193,6 +195,7 @@ def test_rename_fails_at_the_end_then_resume_cli(error, disk, reference, synthet
     disk.heal()
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys, "--resume")
     assert code == 0, err
+    figures.csv_rows(f"final rename fails ({error}), then --resume (cli)", 60, out / "o.csv")
     assert _data_rows(out / "o.csv") == reference
     _no_duplicates(out / "o.csv", 60)
     assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.jsonl", "o.meta.json"]
@@ -209,7 +212,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_sigkill_mid_clip_then_resume_cli(reference, synthetic_clip, fake_cli, tmp_path, capsys):
+def test_sigkill_mid_clip_then_resume_cli(reference, synthetic_clip, fake_cli, tmp_path, capsys, figures):
     out = tmp_path / "out"
     part = out / "o.csv.partial"
     script = tmp_path / "slow_annotate.py"
@@ -239,6 +242,7 @@ def test_sigkill_mid_clip_then_resume_cli(reference, synthetic_clip, fake_cli, t
 
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys, "--resume")
     assert code == 0, err
+    figures.csv_rows("SIGKILL mid-clip, then --resume (cli)", 60, out / "o.csv")
     assert not part.exists()
     assert _data_rows(out / "o.csv") == reference
     _no_duplicates(out / "o.csv", 60)
@@ -263,7 +267,7 @@ def test_recording_cannot_be_opened_worker(error, disk, start_worker, qtbot, syn
 
 
 @pytest.mark.parametrize("error", sorted(ERRORS))
-def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synthetic_clip, tmp_path):
+def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synthetic_clip, tmp_path, figures):
     ctl = start_worker()
     rec = tmp_path / "rec.csv"
     disk.on_write("rec.csv", error, fail_at=1 + 6)  # the header, frames 0..4, then frame 5 is cut
@@ -278,6 +282,7 @@ def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synt
     assert state.args[0].playing is False
     # the rows recorded are on disk, frame 5 as the full disk cut it (a row and a half)
     partial = tmp_path / "rec.csv.partial"
+    figures.csv_rows(f"disk full ({error}) while recording (app)", 2 * 5 + 1, partial)  # frame 5's first row too
     lines = partial.read_text().split("\n")
     assert [int(r[1]) for r in rows_of(partial)[1:11]] == [i for i in range(5) for _ in range(2)]
     assert len(lines) == 1 + 10 + 2 and lines[-2].startswith("synthetic.avi,5,") and lines[-1] != ""
@@ -294,7 +299,7 @@ def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synt
 
 
 @pytest.mark.parametrize("error", sorted(ERRORS))
-def test_recording_rename_fails_worker(error, disk, start_worker, qtbot, synthetic_clip, tmp_path):
+def test_recording_rename_fails_worker(error, disk, start_worker, qtbot, synthetic_clip, tmp_path, figures):
     ctl = start_worker()
     rec = tmp_path / "rec.csv"
     with qtbot.waitSignal(ctl.sig.end_of_stream, timeout=20000):
@@ -303,6 +308,7 @@ def test_recording_rename_fails_worker(error, disk, start_worker, qtbot, synthet
     with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
         ctl.stop_recording()
     assert failed.args[0] == f"cannot rename the finished file to {rec}: {ERRORS[error][1]}"
+    figures.csv_rows(f"recording rename fails ({error}) (app)", 60, tmp_path / "rec.csv.partial")
     assert not rec.exists() and len(rows_of(tmp_path / "rec.csv.partial")) == 1 + 60
     with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)

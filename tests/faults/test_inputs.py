@@ -96,7 +96,7 @@ CASES = [pytest.param(ext, how, id=f"{how}{ext}") for ext in KINDS for how in DA
 
 
 @pytest.mark.parametrize("ext,how", CASES)
-def test_damaged_file_cli(ext, how, damaged, fake_cli, tmp_path, capsys):
+def test_damaged_file_cli(ext, how, damaged, fake_cli, tmp_path, capsys, figures):
     path = damaged[(ext, how)]
     want = _expected(path)
     out = tmp_path / "o.csv"
@@ -108,6 +108,7 @@ def test_damaged_file_cli(ext, how, damaged, fake_cli, tmp_path, capsys):
         return
     _, k, why = want
     assert code == 0, err
+    figures.csv_rows(f"damaged {how}{ext} (cli)", 2 * k, out)
     assert stdout == f"{k} frames, {2 * k} faces, {2 * k} rows -> {out}\n"
     assert len(rows_of(out)) == 1 + 2 * k and not (tmp_path / "o.csv.partial").exists()
     meta = json.loads((tmp_path / "o.meta.json").read_text())
@@ -165,9 +166,10 @@ def mixed_folder(tmp_path):
     return folder
 
 
-def test_mixed_folder_cli(mixed_folder, fake_cli, tmp_path, capsys):
+def test_mixed_folder_cli(mixed_folder, fake_cli, tmp_path, capsys, figures):
     out = tmp_path / "o.csv"
     code, stdout, err = cli(["annotate", mixed_folder, "-o", out, "--no-progress"], capsys)
+    figures.csv_rows("mixed folder (cli)", 4, out)
     assert code == 0 and stdout == f"2 frames, 4 faces, 4 rows -> {out}\n"
     assert [(r[0], r[1]) for r in rows_of(out)[1:]] == [("a.png", "0"), ("a.png", "0"), ("b.jpg", "1"),
                                                         ("b.jpg", "1")]
