@@ -24,6 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="IMAGES_OR_FOLDER", help="image files and/or folders of images")
     add_detector_args(p)
     p.add_argument("--min-face", type=int, default=None, help="override the preset's smallest face (px)")
+    p.add_argument("--weights", default=None, metavar="NAME_OR_PARAMS",
+                   help="ssh only: trained weights (a .params from train-detector or an installed model name)")
     add_json_arg(p, help="write all boxes (and the detector's settings) to this JSON file")
     p.add_argument("--save", metavar="DIR", default=None, help="write each image with its boxes drawn here")
     p.add_argument("--canonical", action="store_true",
@@ -75,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     from gazenet_app.detect.registry import get_detector
 
     kw = {"min_face": args.min_face} if getattr(args, "min_face", None) else {}
+    if args.detector == "ssh" and getattr(args, "weights", None):
+        kw["model"] = args.weights
     try:
         detector = get_detector(args.detector, args.preset, **kw)
     except ValueError as e:
