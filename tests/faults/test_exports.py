@@ -313,3 +313,41 @@ def test_recording_rename_fails_worker(error, disk, start_worker, qtbot, synthet
     with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)
     assert state.args[0].recording is None
+
+
+# ---- Ctrl-C and other write faults (moved here from tests/cli, tests/pipeline and tests/core) -------------
+
+def test_ctrl_c_keeps_partial_and_says_how_to_resume_cli(monkeypatch, synthetic_clip, tmp_path, capsys):
+    import gazenet_app.cli.common as common
+    from fixtures.fakes import make_fake_pipeline
+
+    monkeypatch.setattr(common, "build_pipeline", lambda args, **kw: make_fake_pipeline(interrupt_at_call=4))
+    out = tmp_path / "o.csv"
+    code, stdout, err = cli(["annotate", synthetic_clip.path, "-o", out, "--no-progress"], capsys)
+    assert code == 130 and stdout == ""
+    assert err == (f"interrupted: the rows written so far are kept in the .partial files of {out}; run the same "
+                   f"command with --resume to finish\n")
+    assert len(rows_of(tmp_path / "o.csv.partial")) == 1 + 8 and not out.exists()
+    assert json.loads((tmp_path / "o.meta.json").read_text())["status"] == "interrupted"
+
+
+def test_file_where_the_output_folder_should_be_cli(fake_cli, synthetic_clip, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    code, stdout, err = cli(["annotate", synthetic_clip.path, "-o", tmp_path / "file" / "o.csv", "--no-progress"],
+                            capsys)
+    assert code == 2 and err.startswith(f"error: cannot write {tmp_path / 'file' / 'o.csv.partial'}: ")
+    assert (tmp_path / "file").read_text() == "x"
+
+
+@pytest.mark.parametrize("error", sorted(ERRORS))
+def test_sidecar_replace_fails_keeps_the_old_one(error, disk, tmp_path):
+    from gazenet_app.core.errors import ExportError
+    from gazenet_app.core.results import write_sidecar
+
+    path = tmp_path / "o.meta.json"
+    write_sidecar(path, {"a": 1})
+    disk.on_rename("o.meta.json", error)
+    with pytest.raises(ExportError) as info:
+        write_sidecar(path, {"a": 2})
+    assert str(info.value) == f"cannot write {path}: {ERRORS[error][1]}"
+    assert json.loads(path.read_text()) == {"a": 1} and os.listdir(tmp_path) == ["o.meta.json"]  # no temp file

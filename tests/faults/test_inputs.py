@@ -379,3 +379,81 @@ def test_twenty_faces_worker(start_worker, make_backend, qtbot, synthetic_clip, 
     faces = first.args[0].faces
     assert len({f.face_id for f in faces}) == 20 and all(f.pose is not None for f in faces)
     assert batch_spy == [(20, 64, 64, 3)]
+
+
+# ---- missing and empty inputs (moved here from tests/cli/test_main.py and tests/core/test_video.py) -------
+
+def test_missing_and_empty_inputs_cli(tmp_path, capsys):
+    # the real pipeline: a bad input fails before any model or detector loads
+    missing = tmp_path / "nope.jpg"
+    assert cli(["predict", missing], capsys) == (2, "", f"error: image not found: {missing}\n")
+    out = tmp_path / "out"
+    assert cli(["annotate", tmp_path / "nope.mp4", "-o", out / "o.csv"], capsys) == (
+        2, "", f"error: input not found: {tmp_path / 'nope.mp4'}\n")
+    (tmp_path / "empty").mkdir()
+    assert cli(["annotate", tmp_path / "empty", "-o", out / "o.csv"], capsys) == (
+        2, "", f"error: no images in folder {tmp_path / 'empty'}\n")
+    (tmp_path / "empty" / "x.txt").write_text("x")
+    assert cli(["annotate", tmp_path / "empty", "-o", out / "o.csv"], capsys) == (
+        2, "", f"error: no images in folder {tmp_path / 'empty'} (1 other files skipped)\n")
+    assert not out.exists()
+
+
+def test_missing_and_empty_inputs_worker(start_worker, qtbot, tmp_path):
+    ctl = start_worker()
+    assert open_fails(qtbot, ctl, str(tmp_path / "missing.avi")) == f"input not found: {tmp_path / 'missing.avi'}"
+    (tmp_path / "empty").mkdir()
+    assert open_fails(qtbot, ctl, str(tmp_path / "empty")) == f"no images in folder {tmp_path / 'empty'}"
+    good = _write(tmp_path / "a.png", np.zeros((8, 8, 3), np.uint8))
+    assert open_fails(qtbot, ctl, [str(good), str(tmp_path / "c.png")]) == f"image not found: {tmp_path / 'c.png'}"
+
+
+def test_random_bytes_named_mp4_cli(tmp_path, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + np.random.default_rng(0).bytes(2000))
+    code, stdout, err = cli(["annotate", bad, "-o", tmp_path / "o.csv"], capsys)
+    assert code == 2 and stdout == "" and err in (
+        f"error: cannot open video {bad}: not a video OpenCV can read, or corrupt\n",
+        f"error: cannot read video {bad}: no frame could be decoded\n")
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.partial").exists()
+
+
+# ---- a detector that fails mid-clip (an unexpected bug, not a user error) -------------------------------
+
+def _explodes_at_5(rgb):
+    from fixtures.clips import frame_code
+
+    if frame_code(rgb) == 5:
+        raise RuntimeError("detector exploded")
+    return [FaceBox(10, 10, 60, 60, 0.9)]
+
+
+def test_exception_mid_clip_keeps_rows_and_resume_cli(fake_detector_cli, tiny_pose_model, synthetic_clip, tmp_path,
+                                                      capsys, figures):
+    fake_detector_cli.boxes_for = staticmethod(_explodes_at_5)
+    out = tmp_path / "o.csv"
+    argv = ["annotate", synthetic_clip.path, "-o", out, "--model", tiny_pose_model, "--no-progress"]
+    with pytest.raises(RuntimeError, match="detector exploded"):  # a bug gets its traceback, after saving rows
+        cli(argv, capsys)
+    assert not out.exists() and [int(r[1]) for r in rows_of(tmp_path / "o.csv.partial")[1:]] == [0, 1, 2, 3, 4]
+    assert json.loads((tmp_path / "o.meta.json").read_text())["status"] == "failed"
+    fake_detector_cli.boxes_for = staticmethod(lambda rgb: [FaceBox(10, 10, 60, 60, 0.9)])  # fixed
+    code, stdout, err = cli([*argv, "--resume"], capsys)
+    assert code == 0, err
+    figures.csv_rows("detector exception mid-clip, then --resume (cli)", 30, out)
+    assert stdout == f"26 frames, 26 faces, 30 rows -> {out} (resumed after frame 3)\n"  # frame 4 may lack rows
+    assert [int(r[1]) for r in rows_of(out)[1:]] == list(range(30))
+
+
+def test_exception_mid_clip_becomes_failed_worker(start_worker, make_backend, qtbot, synthetic_clip):
+    # moved here from tests/ui/test_worker.py
+    ctl = start_worker(make_backend(boxes_for=_explodes_at_5))
+    results = []
+    ctl.sig.frame_processed.connect(results.append)
+    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+        ctl.open_source(str(synthetic_clip.path))
+    assert failed.args[0] == "RuntimeError: detector exploded"
+    assert [r.index for r in results] == [0, 1, 2, 3, 4]
+    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
+        ctl.seek(10)  # the last good state is kept and the worker keeps serving
+    assert more.args[0].index == 10

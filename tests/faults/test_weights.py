@@ -169,3 +169,29 @@ def test_bad_weights_keep_the_previous_model_worker(case, bad_weights, tiny_work
     with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
         ctl.step()  # and the previous model still estimates
     assert more.args[0].index == 1 and all(f.pose is not None for f in more.args[0].faces)
+
+
+# ---- names that resolve to nothing (moved here from tests/cli/test_annotate_cli.py, tests/ui/test_worker.py) --
+
+def test_unknown_model_cli(fake_detector_cli, synthetic_clip, tmp_path, capsys):
+    code, stdout, err = cli(["annotate", synthetic_clip.path, "-o", tmp_path / "o.csv", "--model", "no_such_model",
+                             "--no-progress"], capsys)
+    assert code == 2 and stdout == "" and len(err.splitlines()) == 1
+    assert err.startswith("error: ") and "'no_such_model'" in err and "gazenet convert" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_model_and_detector_keep_the_previous_ones_worker(tiny_worker_options, make_backend, start_worker,
+                                                                   qtbot):
+    ctl = start_worker(make_backend(default=None), tiny_worker_options)
+    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+        ctl.set_options(model="no_such_model")
+    first, second = failed.args[0].split("\n")
+    assert first.startswith("could not load no_such_model: ") and "gazenet convert" in first
+    assert second == f"The active model is still {TINY}."
+    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+        ctl.set_options(detector="nope")
+    assert failed.args[0] == "unknown detector 'nope'; valid: cascade, mtcnn, ssh"
+    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+        ctl.set_options(show_text=False)
+    assert (state.args[0].model, state.args[0].detector) == (TINY, "fake")
