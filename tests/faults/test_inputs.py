@@ -457,3 +457,14 @@ def test_exception_mid_clip_becomes_failed_worker(start_worker, make_backend, qt
     with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
         ctl.seek(10)  # the last good state is kept and the worker keeps serving
     assert more.args[0].index == 10
+
+
+def test_missing_inputs_by_class():
+    # moved here from tests/core/test_video.py: the source classes say the same as open_source
+    from gazenet_app.core.errors import SourceError
+    from gazenet_app.core.video import CameraSource, VideoFileSource
+
+    with pytest.raises(SourceError, match=r"^video not found: .*nothing\.mp4$"):
+        VideoFileSource("/nonexistent/nothing.mp4")
+    with pytest.raises(SourceError, match=r"^camera 98 cannot be opened \(no such camera, or it is in use\)$"):
+        CameraSource(98)
