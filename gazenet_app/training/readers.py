@@ -69,9 +69,7 @@ class PoseTable:
     split: List[str]
     box_kind: str = "canonical"
     meta: Dict[str, object] = field(default_factory=dict)
-    pose_class: Optional[np.ndarray] = None
-
-    # pose_class: MTFL's human 5-class head-pose label where the dataset has one (1..5), else 0.
+    pose_class: Optional[np.ndarray] = None  # MTFL's human 5-class pose label (1..5) where known, else 0
 
     def __post_init__(self) -> None:
         n = len(self.paths)
