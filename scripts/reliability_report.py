@@ -4,7 +4,7 @@
 
 Prints: cases tried / passed / failed, crashes (a case ended by an exception that is not a test assertion or a
 wait timeout), rows expected vs. rows on disk over every case that counts rows (lost, duplicated), the soak's
-RSS growth and speed, the file handles and threads around the open/close cycles, and the suite's wall time
+RSS growth and speed (in the suite and alone in a fresh process), the file handles and threads around the open/close cycles, and the suite's wall time
 (measured here, never asserted). Exit status: pytest's.
 """
 
@@ -24,15 +24,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_A_CRASH = ("AssertionError", "TimeoutError", "pytestqt.exceptions.TimeoutError")
 
 
-def run_suite(extra):
-    """Run pytest on tests/faults; (exit code, junit root, figures dict, wall seconds)."""
+def run_suite(extra, target="tests/faults"):
+    """Run pytest on `target`; (exit code, junit root, figures dict, wall seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         figures = Path(tmp) / "figures.json"
         env = dict(os.environ, GAZENET_FAULT_FIGURES=str(figures), QT_QPA_PLATFORM="offscreen",
                    PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
         t0 = time.perf_counter()
-        code = subprocess.call([sys.executable, "-m", "pytest", "tests/faults", "-q", "-p", "no:cacheprovider",
+        code = subprocess.call([sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider",
                                 f"--junitxml={junit}", *extra], cwd=ROOT, env=env)
         wall = time.perf_counter() - t0
         root = ET.parse(junit).getroot() if junit.exists() else None
@@ -70,6 +70,8 @@ def main(argv=None) -> int:
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
     code, root, figs, wall = run_suite(args.pytest_args)
+    # the soak again in a fresh process: inside the suite, memory freed by earlier cases hides its growth
+    _, _, alone, _ = run_suite(["-k", "soak_10000"], "tests/faults/test_soak.py")
     tried, passed, failed, skipped, crashes, crashed = count_cases(root)
     row_cases = {k: v for k, v in figs.items() if "rows_expected" in v}
     expected = sum(v["rows_expected"] for v in row_cases.values())
@@ -87,6 +89,9 @@ def main(argv=None) -> int:
                  f"{soak.get('rss_start_mb', '?')} MB at start, {soak.get('rss_after_warmup_mb', '?')} MB after "
                  f"1,000 frames, {soak.get('rss_end_mb', '?')} MB at the end: growth "
                  f"{soak.get('rss_growth_mb', '?')} MB over the last 9,000 frames"),
+        ("soak alone", "in a fresh process: RSS {rss_start_mb} MB at start, {rss_after_warmup_mb} MB after 1,000 "
+                       "frames, {rss_end_mb} MB at the end: growth {rss_growth_mb} MB over the last 9,000 frames; "
+                       "{frames_per_s} frames/s".format(**alone["soak"]) if "soak" in alone else "not run"),
         ("source open/close cycles", f"{cycles.get('cycles', '?')}: open fds {cycles.get('fds_before', '?')} -> "
                                      f"{cycles.get('fds_after', '?')}, threads {cycles.get('threads_before', '?')} "
                                      f"-> {cycles.get('threads_after', '?')}"),
