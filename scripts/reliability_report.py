@@ -4,8 +4,8 @@
 
 Prints: cases tried / passed / failed, crashes (a case ended by an exception that is not a test assertion or a
 wait timeout), rows expected vs. rows on disk over every case that counts rows (lost, duplicated), the soak's
-RSS growth and speed (in the suite and alone in a fresh process), the file handles and threads around the open/close cycles, and the suite's wall time
-(measured here, never asserted). Exit status: pytest's.
+RSS growth and speed (in the suite and alone in a fresh process), the file handles and threads around the
+open/close cycles, and the suite's wall time (measured here, never asserted). Exit status: pytest's.
 """
 
 from __future__ import annotations
