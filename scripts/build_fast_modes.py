@@ -115,12 +115,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     from gazenet_app.benchmark.networks import network_input
     from gazenet_app.benchmark.timing import median, paired_rounds
     from gazenet_app.model_zoo.card import write_card
-    from gazenet_app.model_zoo.modes import default_base_model_name, mode_model_name, mode_of
+    from gazenet_app.model_zoo.modes import mode_model_name, mode_of
     from gazenet_app.model_zoo.pose import load_pose_model
-    from gazenet_app.model_zoo.store import resolve_model
+    from gazenet_app.model_zoo.store import default_model_name, resolve_model
     from gazenet_app.model_zoo.weights_io import save_model
 
-    spec = args.model or default_base_model_name()
+    spec = args.model or default_model_name()
     if spec is None:
         raise SystemExit("error: no default model is installed; name one with --model")
     base = resolve_model(spec)

@@ -138,11 +138,11 @@ def _set_threads(n: Optional[int]) -> Tuple[Optional[int], bool]:
 
 def _resolve_base(spec: Optional[str]):
     """(fp32 ModelInfo, note): the model of the default-model rows, or (None, why not)."""
-    from gazenet_app.model_zoo.modes import default_base_model_name, mode_of
-    from gazenet_app.model_zoo.store import resolve_model
+    from gazenet_app.model_zoo.modes import mode_of
+    from gazenet_app.model_zoo.store import default_model_name, resolve_model
 
     if spec is None:
-        spec = default_base_model_name()
+        spec = default_model_name()
         if spec is None:
             return None, ("no default model is installed (and none was named with --model): the default-model rows "
                           "are not measured")

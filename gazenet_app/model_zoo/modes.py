@@ -29,7 +29,6 @@ __all__ = [
     "mode_model_name",
     "mode_of",
     "is_mode_variant",
-    "default_base_model_name",
     "list_modes",
     "choose_mode",
     "resolve_mode",
@@ -63,29 +62,6 @@ def mode_of(card: dict) -> Optional[str]:
 def is_mode_variant(info: ModelInfo) -> bool:
     """True for a fused/int8 export of another model (not a model to pick as the default by itself)."""
     return mode_of(info.card) is not None
-
-
-def default_base_model_name() -> Optional[str]:
-    """The default pose model, not counting fast-mode exports shipped beside it.
-
-    `store.default_model_name` when it names an ordinary model; else the single shipped (then user) pose
-    model that is not a mode variant; None when there is no single candidate.
-    """
-    name = default_model_name()
-    models = list_models(kind="pose")
-    by_name = {m.name: m for m in models}
-    if name is not None and name in by_name and not is_mode_variant(by_name[name]):
-        return name
-    if name is not None and name in by_name:  # a variant marked default: use the model it was made from
-        base = mode_of(by_name[name].card)
-        if base in by_name:
-            return base
-    plain = [m for m in models if not is_mode_variant(m)]
-    marked = [m for m in plain if m.location == "package" and m.card.get("default")]
-    for group in (marked, [m for m in plain if m.location == "package"], [m for m in plain if m.location == "user"]):
-        if len(group) == 1 or (group is marked and group):
-            return group[0].name
-    return None
 
 
 def list_modes(base: ModelInfo) -> Dict[str, ModelInfo]:
@@ -183,7 +159,7 @@ def resolve_mode(name_or_path: Union[str, Path, None] = None, precision: Optiona
     if precision is None:
         precision = (os.environ.get(ENV_PRECISION) or "auto").strip().lower()
     if name_or_path is None or (isinstance(name_or_path, str) and not name_or_path.strip()):
-        name_or_path = default_base_model_name()
+        name_or_path = default_model_name()
         if name_or_path is None:
             from gazenet_app.model_zoo.pose import _no_default_message
 

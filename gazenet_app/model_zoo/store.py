@@ -213,8 +213,11 @@ def resolve_model(name_or_path: Union[str, Path], verify: bool = True) -> ModelI
 
 def default_model_name(kind: str = "pose") -> Optional[str]:
     """The model used when none is named: a shipped card marked `default`, else the only shipped model of
-    `kind`, else the only user model of `kind`; None when there is no single candidate."""
-    models = list_models(kind=kind)
+    `kind`, else the only user model of `kind` (fast-mode exports not counted); None when there is no single
+    candidate."""
+    # fused/int8 exports of another model (card extra.mode_of) are never the default by themselves:
+    # model_zoo.modes picks them for their base model.
+    models = [m for m in list_models(kind=kind) if not (m.card.get("extra") or {}).get("mode_of")]
     shipped = [m for m in models if m.location == "package"]
     marked = [m for m in shipped if m.card.get("default")]
     for group in (marked, shipped, [m for m in models if m.location == "user"]):

@@ -180,9 +180,10 @@ class PipelineBackend:
         return f"{NO_MODEL_MESSAGE} From the command line: {HOW_TO_GET_A_MODEL}."
 
     def load_pose_model(self, name_or_path: str, device: str):
-        """A loaded PoseEstimator (raises ModelNotFoundError/ModelLoadError/CardError)."""
-        from gazenet_app.model_zoo.pose import load_pose_model
-        return load_pose_model(name_or_path, device=device)
+        """A loaded PoseEstimator in the fastest precision within the accuracy budget ($GAZENET_PRECISION
+        overrides); raises ModelNotFoundError/ModelLoadError/CardError."""
+        from gazenet_app.model_zoo.modes import load_pose_model_mode
+        return load_pose_model_mode(name_or_path, device=device)
 
     def model_name(self, model, requested: str) -> str:
         """The display name of a loaded model."""

@@ -61,6 +61,5 @@ def test_default_ignores_exports_shipped_beside_the_model(tmp_path, monkeypatch)
     base = store.resolve_model("base")
     make_tiny_pose_model(tmp_path, name="base_int8", extra={"mode_of": "base",
                                                            "base_params_sha256": base.card["params_sha256"]})
-    assert store.default_model_name() is None  # two user models: the store alone cannot tell
-    assert modes.default_base_model_name() == "base"
+    assert store.default_model_name() == "base"  # the int8 export is not a candidate by itself
     assert modes.mode_of(store.resolve_model("base_int8").card) == "base"
