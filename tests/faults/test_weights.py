@@ -195,3 +195,35 @@ def test_unknown_model_and_detector_keep_the_previous_ones_worker(tiny_worker_op
     with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
         ctl.set_options(show_text=False)
     assert (state.args[0].model, state.args[0].detector) == (TINY, "fake")
+
+
+# ---- the good case beside the bad ones: an original Hopenet checkpoint loads where weights are accepted ----
+
+@pytest.fixture(scope="module")
+def hopenet_pkl(tmp_path_factory):
+    """An original-layout MobileNetV2 Hopenet checkpoint (random weights), as `torch.save` writes it."""
+    torch = pytest.importorskip("torch", reason="writing a torch checkpoint needs torch")
+    from gazenet_app.model_zoo import torch_reference as tr
+
+    net = tr.randomize_(tr.TorchHopenet("mobilenetv2"), seed=11).eval()
+    path = tmp_path_factory.mktemp("hopenet") / "hopenet mobile.pkl"
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def test_original_checkpoint_loads_cli(hopenet_pkl, fake_detector_cli, synthetic_clip, tmp_path, capsys):
+    out = tmp_path / "o.csv"
+    code, stdout, err = cli(["annotate", synthetic_clip.path, "-o", out, "--model", hopenet_pkl, "--end", "2",
+                             "--no-progress"], capsys)
+    assert code == 0, err
+    assert stdout == f"2 frames, 4 faces, 4 rows -> {out}\n"
+    meta = json.loads((tmp_path / "o.meta.json").read_text())
+    assert meta["model"]["name"] == "hopenet_mobile" and meta["model"]["input_size"] == 112
+
+
+def test_original_checkpoint_loads_worker(hopenet_pkl, tiny_worker_options, make_backend, start_worker, qtbot):
+    ctl = start_worker(make_backend(default=None), tiny_worker_options)
+    with qtbot.waitSignal(ctl.sig.state_changed, timeout=60000,
+                          check_params_cb=lambda s: s.model == "hopenet_mobile") as state:
+        ctl.set_options(model=str(hopenet_pkl))
+    assert state.args[0].model_info["input_size"] == 112
