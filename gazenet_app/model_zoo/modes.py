@@ -175,5 +175,7 @@ def load_pose_model_mode(name_or_path: Union[str, Path, None] = None, device: st
     """`pose.load_pose_model` of the mode `resolve_mode` picks (a `PoseEstimator`)."""
     from gazenet_app.model_zoo.pose import load_pose_model
 
+    if name_or_path is not None and str(name_or_path).lower().endswith((".pkl", ".pth", ".pt")):
+        return load_pose_model(name_or_path, device=device)  # an original checkpoint: converted in memory, fp32
     info = resolve_mode(name_or_path, precision, max_mae_delta, device)
     return load_pose_model(resolve_model(info.card_path), device=device)
