@@ -191,7 +191,9 @@ def test_unknown_model_and_detector_keep_the_previous_ones_worker(tiny_worker_op
     assert second == f"The active model is still {TINY}."
     with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
         ctl.set_options(detector="nope")
-    assert failed.args[0] == "unknown detector 'nope'; valid: cascade, mtcnn, ssh"
+    from gazenet_app.detect.registry import get_detector_list
+
+    assert failed.args[0] == f"unknown detector 'nope'; valid: {', '.join(get_detector_list())}"
     with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
         ctl.set_options(show_text=False)
     assert (state.args[0].model, state.args[0].detector) == (TINY, "fake")
