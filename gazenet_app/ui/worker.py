@@ -27,7 +27,7 @@ from gazenet_app.core.types import FrameResult
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions, mirror_result
 from gazenet_app.ui.qimage import ndarray_to_qimage
 
-__all__ = ["PipelineWorker", "WorkerController", "LatestImage", "SourceInfo", "WorkerState", "OpenRequest"]
+__all__ = ["PipelineWorker", "WorkerController", "WorkerEvents", "LatestImage", "SourceInfo", "WorkerState", "OpenRequest"]
 
 log = logging.getLogger(__name__)
 
@@ -540,6 +540,33 @@ class PipelineWorker(QObject):
             self._emit_state()
 
 
+class WorkerEvents(QObject):
+    """The worker's signals re-emitted in the thread that made the controller (the GUI thread).
+
+    A plain Python callable connected straight to a worker signal runs in the worker's thread; connected here
+    the delivery is queued and it runs in the GUI thread (pytest-qt's blockers need exactly that).
+    """
+
+    source_opened = Signal(object)
+    frame_processed = Signal(object)
+    image_ready = Signal()
+    state_changed = Signal(object)
+    catalog_ready = Signal(object)
+    playing_changed = Signal(bool)
+    end_of_stream = Signal(str)
+    message = Signal(str)
+    failed = Signal(str)
+    stopped = Signal()
+
+    NAMES = ("source_opened", "frame_processed", "image_ready", "state_changed", "catalog_ready",
+             "playing_changed", "end_of_stream", "message", "failed", "stopped")
+
+    def __init__(self, worker: "PipelineWorker", parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        for name in self.NAMES:
+            getattr(worker, name).connect(getattr(self, name))
+
+
 class WorkerController(QObject):
     """Lives in the GUI thread: starts the worker's thread, forwards commands as queued signals, stops it cleanly."""
 
@@ -560,6 +587,8 @@ class WorkerController(QObject):
     def __init__(self, worker: PipelineWorker, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.worker = worker
+        #: The worker's signals delivered in this (GUI) thread: connect plain callables here.
+        self.events = WorkerEvents(worker, self)
         self.thread = QThread()
         self.thread.setObjectName("gazenet-pipeline")
         worker.moveToThread(self.thread)

@@ -9,7 +9,7 @@ from typing import Dict, List
 import pytest
 
 from faults.support import make_backend as _make_backend
-from faults.support import rows_of, worker_signals
+from faults.support import rows_of
 from fixtures.fakes import FakeDetector, FakePoseModel, code_boxes
 
 
@@ -102,7 +102,7 @@ def make_backend():
 def start_worker(qtbot):
     """Start a PipelineWorker + controller (no window); every one is stopped, and must stop, after the test.
 
-    `ctl.sig` carries the worker's signals re-emitted in the main thread (`faults.support.worker_signals`).
+    `ctl.sig` is `ctl.events`: the worker's signals re-emitted in the main thread.
     """
     pytest.importorskip("pytestqt")
     from gazenet_app.ui.backend import WorkerOptions
@@ -114,7 +114,7 @@ def start_worker(qtbot):
         worker = PipelineWorker(backend or _make_backend(),
                                 options or WorkerOptions(detector="fake", realtime=False))
         ctl = WorkerController(worker)
-        ctl.sig = worker_signals(worker)  # wait on these: their slots run in the main thread
+        ctl.sig = ctl.events  # wait on these: their slots run in the main thread
         with qtbot.waitSignal(ctl.sig.state_changed, timeout=20000):
             ctl.start()
         made.append(ctl)

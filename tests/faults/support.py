@@ -166,34 +166,6 @@ def make_backend(**kw):
     return FaultBackend(**kw)
 
 
-def worker_signals(worker):
-    """The worker's signals re-emitted by a QObject of the main thread, for `qtbot.waitSignal`.
-
-    A worker signal connected straight to pytest-qt's blocker runs the blocker's slot in the worker's thread;
-    if it fires between the blocker's "already triggered?" check and its event loop starting, the quit is lost
-    and its timeout timer (stopped from the wrong thread) never fires: the test hangs. Through this relay the
-    connection is queued and the blocker's slot runs in the main thread.
-    """
-    from PySide6.QtCore import QObject, Signal
-
-    class WorkerSignals(QObject):
-        source_opened = Signal(object)
-        frame_processed = Signal(object)
-        image_ready = Signal()
-        state_changed = Signal(object)
-        playing_changed = Signal(bool)
-        end_of_stream = Signal(str)
-        message = Signal(str)
-        failed = Signal(str)
-        stopped = Signal()
-
-    relay = WorkerSignals()
-    for name in ("source_opened", "frame_processed", "image_ready", "state_changed", "playing_changed",
-                 "end_of_stream", "message", "failed", "stopped"):
-        getattr(worker, name).connect(getattr(relay, name))
-    return relay
-
-
 def play_to_end(qtbot, ctl, spec, timeout: int = 30000):
     """Open `spec` in the worker and play it to its end: (results, end_of_stream reason, failed messages)."""
     results, failures = [], []

@@ -144,14 +144,14 @@ def test_50_source_cycles_leak_no_threads_or_file_handles(start_worker, qtbot, c
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
 def test_worker_start_stop_cycles_leak_no_threads(qtbot, cycle_inputs, figures):
-    from faults.support import make_backend, worker_signals
+    from faults.support import make_backend
     from gazenet_app.ui.backend import WorkerOptions
     from gazenet_app.ui.worker import PipelineWorker, WorkerController
 
     def one() -> None:
         worker = PipelineWorker(make_backend(), WorkerOptions(detector="fake", realtime=False))
         ctl = WorkerController(worker)
-        sig = worker_signals(worker)
+        sig = ctl.events
         with qtbot.waitSignal(sig.state_changed, timeout=20000):
             ctl.start()
         with qtbot.waitSignal(sig.frame_processed, timeout=20000):

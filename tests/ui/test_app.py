@@ -24,7 +24,7 @@ def test_starts_without_a_model_and_runs_detection_only(qtbot, make_window, synt
     assert "No pose model installed" in window.banner.text() and "gazenet convert" in window.banner.text()
     assert window.state.model is None
     assert "none (detection only)" in window.status_labels["model"].text()
-    with qtbot.waitSignal(window.worker.end_of_stream, timeout=20000):
+    with qtbot.waitSignal(window.controller.events.end_of_stream, timeout=20000):
         window.open_source(str(synthetic_clip.path))
     qtbot.waitUntil(lambda: window.frames_received == synthetic_clip.frames)
     faces = [f for r in window.results.values() for f in r.faces]
@@ -56,7 +56,7 @@ def test_classify_and_open_dropped_paths(qtbot, make_window, synthetic_clip, tmp
     window = make_window()
     window.open_paths([str(tmp_path / "orphan.csv")])  # nothing open and no sidecar: a clear message
     assert "open the video of orphan.csv first" in window.errors[-1]
-    with qtbot.waitSignal(window.worker.source_opened, timeout=10000) as opened:
+    with qtbot.waitSignal(window.controller.events.source_opened, timeout=10000) as opened:
         window.open_paths([str(synthetic_clip.path)])
     assert opened.args[0].frame_count == synthetic_clip.frames
     assert window.settings.recent_files()[0] == str(synthetic_clip.path)
@@ -75,7 +75,7 @@ def test_about_shows_version_model_and_licences(qtbot, make_window, monkeypatch)
 
 def test_screenshot_and_close_while_playing(qtbot, make_window, synthetic_clip, tmp_path):
     window = make_window(options=WorkerOptions(detector="fake", realtime=True))
-    with qtbot.waitSignal(window.worker.image_ready, timeout=10000):
+    with qtbot.waitSignal(window.controller.events.image_ready, timeout=10000):
         window.open_source(str(synthetic_clip.path))
     qtbot.waitUntil(lambda: window.view.image() is not None)
     assert window.save_screenshot(str(tmp_path / "shot.png"))
@@ -191,7 +191,7 @@ def test_busy_or_missing_camera_is_a_message(qtbot, make_window, monkeypatch):
     monkeypatch.setattr(CameraDialog, "ask", classmethod(lambda cls, parent, cams, current=None:
                                                          CameraChoice(cams[0], (320, 240), 15, mirror=True)))
     window = make_window()
-    with qtbot.waitSignal(window.worker.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(window.controller.events.failed, timeout=20000) as failed:
         window.act_webcam.trigger()
     assert "camera 7" in failed.args[0]
     assert window.act_mirror.isChecked()
@@ -204,7 +204,7 @@ def test_export_annotated_video(qtbot, make_window, synthetic_clip, tmp_path, mo
     out = tmp_path / "annotated.avi"
     monkeypatch.setattr(FileDialogs, "save_path", classmethod(lambda cls, *a: str(out)))
     window = make_window()
-    with qtbot.waitSignal(window.worker.end_of_stream, timeout=20000):
+    with qtbot.waitSignal(window.controller.events.end_of_stream, timeout=20000):
         window.open_source(str(synthetic_clip.path))
     window.act_export_video.trigger()
     batch = window.batch_window
@@ -229,7 +229,7 @@ def test_drop_and_shortcuts(qtbot, make_window, synthetic_clip):
     mime.setUrls([QUrl.fromLocalFile(str(synthetic_clip.path))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.worker.source_opened, timeout=10000) as opened:
+    with qtbot.waitSignal(window.controller.events.source_opened, timeout=10000) as opened:
         window.dropEvent(event)
     assert opened.args[0].name == synthetic_clip.path.name
 
@@ -237,10 +237,10 @@ def test_drop_and_shortcuts(qtbot, make_window, synthetic_clip):
 def test_files_after_a_webcam_drop_mirror_and_live_preset(qtbot, make_window, synthetic_clip):
     from gazenet_app.ui.dialogs import CameraChoice
     window = make_window()
-    with qtbot.waitSignal(window.worker.failed, timeout=20000):
+    with qtbot.waitSignal(window.controller.events.failed, timeout=20000):
         window.open_camera(CameraChoice(9, None, None, mirror=True))
     qtbot.waitUntil(lambda: window.state.options["preset"] == "live" and window.state.options["mirror"])
-    with qtbot.waitSignal(window.worker.source_opened, timeout=10000):
+    with qtbot.waitSignal(window.controller.events.source_opened, timeout=10000):
         window.open_source(str(synthetic_clip.path))
     qtbot.waitUntil(lambda: window.state.options["preset"] is None and not window.state.options["mirror"])
     assert not window.act_mirror.isChecked()

@@ -11,7 +11,7 @@ from gazenet_app.core.results import CSV_COLUMNS
 
 
 def _play_to_end(qtbot, window, spec, timeout=20000):
-    with qtbot.waitSignal(window.worker.end_of_stream, timeout=timeout) as blocker:
+    with qtbot.waitSignal(window.controller.events.end_of_stream, timeout=timeout) as blocker:
         window.open_source(str(spec))
     return blocker.args[0]
 
@@ -53,7 +53,7 @@ def test_video_frames_overlays_timelines_export(qtbot, make_window, synthetic_cl
 def test_overlay_pixels_come_from_core_draw(qtbot, make_window, synthetic_clip):
     from fixtures.clips import synthetic_frames
     window = make_window()
-    with qtbot.waitSignal(window.worker.image_ready, timeout=10000):
+    with qtbot.waitSignal(window.controller.events.image_ready, timeout=10000):
         window.controller.open_source(str(synthetic_clip.path), play=False)
     qtbot.waitUntil(lambda: window.view.image() is not None)
     image = window.view.image()
@@ -67,18 +67,18 @@ def test_overlay_pixels_come_from_core_draw(qtbot, make_window, synthetic_clip):
 
 def test_step_and_seek(qtbot, make_window, synthetic_clip):
     window = make_window()
-    with qtbot.waitSignal(window.worker.frame_processed, timeout=10000) as first:
+    with qtbot.waitSignal(window.controller.events.frame_processed, timeout=10000) as first:
         window.controller.open_source(str(synthetic_clip.path), play=False)
     assert first.args[0].index == 0
-    with qtbot.waitSignal(window.worker.frame_processed, timeout=10000) as step:
+    with qtbot.waitSignal(window.controller.events.frame_processed, timeout=10000) as step:
         window.controller.step()
     assert step.args[0].index == 1
-    with qtbot.waitSignal(window.worker.frame_processed, timeout=10000) as seek:
+    with qtbot.waitSignal(window.controller.events.frame_processed, timeout=10000) as seek:
         window.controller.seek(20)
     assert seek.args[0].index == 20
     # clicking the timeline asks for a seek to the nearest stored frame
     window.timeline.redraw()
-    with qtbot.waitSignal(window.worker.frame_processed, timeout=10000) as click:
+    with qtbot.waitSignal(window.controller.events.frame_processed, timeout=10000) as click:
         window.timeline.seek_requested.emit(window.timeline.frame_at(1.2))
     assert click.args[0].index == 1
 
@@ -95,16 +95,16 @@ def test_real_layers_switch_detector_and_model_while_playing(qtbot, qsettings, f
         qtbot.waitUntil(lambda: window.state is not None, timeout=60000)
         assert window.state.model == tiny_pose_model.stem
         assert {"mtcnn", "cascade"} <= set(window.catalog["detectors"])
-        with qtbot.waitSignal(window.worker.frame_processed, timeout=30000,
+        with qtbot.waitSignal(window.controller.events.frame_processed, timeout=30000,
                               check_params_cb=lambda r: len(r.faces) > 0) as got:
             window.open_source(str(face_clip.path))
         assert got.args[0].faces[0].pose is not None
-        with qtbot.waitSignal(window.worker.state_changed, timeout=30000,
+        with qtbot.waitSignal(window.controller.events.state_changed, timeout=30000,
                               check_params_cb=lambda s: s.detector == "cascade"):
             window.set_option("detector", "cascade")
         broken = tmp_path / "broken.params"
         broken.write_bytes(b"junk" * 100)
-        with qtbot.waitSignal(window.worker.failed, timeout=30000) as failed:
+        with qtbot.waitSignal(window.controller.events.failed, timeout=30000) as failed:
             window.set_model(str(broken))
         assert "still " + tiny_pose_model.stem in failed.args[0]
         window.controller.set_options(realtime=False)

@@ -23,7 +23,7 @@ def controller(qtbot, fake_backend):
     def make(backend=None, options=None):
         worker = PipelineWorker(backend or fake_backend, options or WorkerOptions(detector="fake", realtime=False))
         ctl = WorkerController(worker)
-        with qtbot.waitSignal(worker.state_changed, timeout=10000):
+        with qtbot.waitSignal(ctl.events.state_changed, timeout=10000):
             ctl.start()
         made.append(ctl)
         return ctl
@@ -47,10 +47,10 @@ def test_latest_image_mailbox():
 def test_results_never_dropped_images_latest_wins(qtbot, controller, synthetic_clip):
     ctl = controller()
     results = []
-    ctl.worker.frame_processed.connect(results.append)
+    ctl.events.frame_processed.connect(results.append)
     notified = []
-    ctl.worker.image_ready.connect(lambda: notified.append(1))  # nobody takes the image: the window "hangs"
-    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+    ctl.events.image_ready.connect(lambda: notified.append(1))  # nobody takes the image: the window "hangs"
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000):
         ctl.open_source(str(synthetic_clip.path))
     qtbot.waitUntil(lambda: len(results) == synthetic_clip.frames)
     assert [r.index for r in results] == list(range(synthetic_clip.frames))
@@ -63,19 +63,19 @@ def test_results_never_dropped_images_latest_wins(qtbot, controller, synthetic_c
 def test_switch_model_and_detector_while_playing(qtbot, controller, synthetic_clip):
     ctl = controller(options=WorkerOptions(detector="fake", realtime=True))  # paced: still playing below
     errors = []
-    ctl.worker.failed.connect(errors.append)
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+    ctl.events.failed.connect(errors.append)
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000):
         ctl.open_source(str(synthetic_clip.path))
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000,
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000,
                           check_params_cb=lambda s: s.model == "other-pose"):
         ctl.set_options(model="other-pose")
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000,
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000,
                           check_params_cb=lambda s: s.detector == "fake2"):
         ctl.set_options(detector="fake2")
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000,
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000,
                           check_params_cb=lambda s: s.options["smoothing"]):
         ctl.set_options(smoothing=True)
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as after:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000) as after:
         ctl.seek(0)  # a frame with the new settings whether or not the clip has ended meanwhile
     assert after.args[0].faces and after.args[0].faces[0].pose is not None
     assert errors == []
@@ -84,18 +84,18 @@ def test_switch_model_and_detector_while_playing(qtbot, controller, synthetic_cl
 def test_recording_is_incremental(qtbot, controller, synthetic_clip, tmp_path):
     ctl = controller()
     out = tmp_path / "rec.csv"
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000):
         ctl.open_source(str(synthetic_clip.path), record_to=str(out), play=False)
     for _ in range(4):
-        with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+        with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000):
             ctl.step()
     partial = tmp_path / "rec.csv.partial"
     with open(partial, newline="") as fh:  # a crash now would keep the 5 frames shown so far
         frames = sorted({int(r["frame"]) for r in csv.DictReader(fh)})
     assert frames == [0, 1, 2, 3, 4]
-    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000):
         ctl.play()
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
         ctl.stop_recording()
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -107,9 +107,9 @@ def test_recording_is_incremental(qtbot, controller, synthetic_clip, tmp_path):
 def test_review_draws_from_the_file(qtbot, controller, synthetic_clip, tmp_path):
     ctl = controller()
     out = tmp_path / "ann.csv"
-    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), record_to=str(out))
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
         ctl.stop_recording()
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -120,8 +120,8 @@ def test_review_draws_from_the_file(qtbot, controller, synthetic_clip, tmp_path)
         w.writeheader()
         w.writerows(rows)
     got = []
-    ctl.worker.frame_processed.connect(got.append)
-    with qtbot.waitSignal(ctl.worker.end_of_stream, timeout=20000):
+    ctl.events.frame_processed.connect(got.append)
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000):
         ctl.load_review(str(out))
     assert len(got) == synthetic_clip.frames
     assert all(f.pose.yaw == pytest.approx(42.0) for r in got for f in r.faces)
@@ -130,7 +130,7 @@ def test_review_draws_from_the_file(qtbot, controller, synthetic_clip, tmp_path)
 
 def test_close_while_playing_stops_thread_and_closes_source(qtbot, controller, synthetic_clip):
     ctl = controller(options=WorkerOptions(detector="fake", realtime=True))
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000):
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000):
         ctl.open_source(str(synthetic_clip.path))
     source = ctl.worker._source
     assert ctl.stop()
@@ -151,7 +151,7 @@ def test_mirror_result_flips_boxes_and_signs():
 def test_mirror_flips_the_view_not_the_results(qtbot, controller, synthetic_clip):
     from fixtures.clips import synthetic_frames
     ctl = controller(options=WorkerOptions(detector="fake", realtime=False, mirror=True, show_text=False))
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as got:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000) as got:
         ctl.open_source(str(synthetic_clip.path), play=False)
     result = got.args[0]
     assert result.faces[0].box.x1 == pytest.approx(41.0)  # results keep the unmirrored frame's geometry
@@ -181,9 +181,9 @@ def test_window_modules_do_not_load_mxnet():
 
 def test_unloading_the_model_runs_detection_only(qtbot, controller, synthetic_clip):
     ctl = controller()
-    with qtbot.waitSignal(ctl.worker.state_changed, timeout=10000, check_params_cb=lambda s: s.model is None):
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000, check_params_cb=lambda s: s.model is None):
         ctl.set_options(model="")
-    with qtbot.waitSignal(ctl.worker.frame_processed, timeout=10000) as got:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=10000) as got:
         ctl.open_source(str(synthetic_clip.path), play=False)
     assert len(got.args[0].faces) == 2 and all(f.pose is None for f in got.args[0].faces)
 
@@ -192,8 +192,8 @@ def test_unknown_saved_detector_falls_back_to_the_default(qtbot, fake_backend):
     worker = PipelineWorker(fake_backend, WorkerOptions(detector="gone", realtime=False))
     ctl = WorkerController(worker)
     failures = []
-    worker.failed.connect(failures.append)
-    with qtbot.waitSignal(worker.state_changed, timeout=10000) as state:
+    ctl.events.failed.connect(failures.append)
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.start()
     try:
         # the fake backend only knows fake/fake2, so the default (mtcnn) fails too: no detector, still a state
