@@ -7,11 +7,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
 from pathlib import Path
-from gazenet_app.core.errors import ExportError, GazenetError
+from gazenet_app.core.errors import GazenetError
 
 __all__ = [
     "add_model_arg",
@@ -120,15 +118,7 @@ def build_pipeline(args: argparse.Namespace, smoothing: bool = False, detect_eve
 
 
 def write_json_report(path: str, doc: dict) -> Path:
-    """Write a JSON report atomically; ExportError when it cannot be written."""
-    p = Path(path)
-    tmp = p.with_name(p.name + ".partial")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, default=str)
-            fh.write("\n")
-        os.replace(tmp, p)
-    except OSError as e:
-        raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
-    return p
+    """Write a JSON report atomically (core.results' sidecar writer); ExportError when it cannot be written."""
+    from gazenet_app.core.results import write_sidecar
+
+    return write_sidecar(path, doc)

@@ -8,7 +8,6 @@ import pytest
 
 from fixtures.models import make_tiny_pose_model
 from gazenet_app.cli.main import main
-from gazenet_app.model_zoo import store
 
 ROW_KEYS = {"mode", "backbone", "input", "batch", "ms_per_face", "faces_per_s", "ratio_to_torch",
             "same_architecture", "mae_delta"}
@@ -17,13 +16,6 @@ TINY = ["bench", "--backbone", "mobilenetv2", "--input-size", "32", "--batches",
         "--warmup", "1", "--calib", "4"]
 
 
-@pytest.fixture
-def user_dir(tmp_path, monkeypatch):
-    d = tmp_path / "user_models"
-    d.mkdir()
-    monkeypatch.setenv(store.ENV_MODELS_DIR, str(d))
-    monkeypatch.setattr(store, "package_model_dirs", lambda: [])
-    return d
 
 
 def test_rows_schema_ratios_and_what_is_not_shipped(user_dir, tmp_path, capsys):

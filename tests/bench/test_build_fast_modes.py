@@ -39,13 +39,6 @@ def _dataset(folder: Path, splits=("train",) * 6 + ("val",) * 4 + ("test",) * 2)
     return folder
 
 
-@pytest.fixture
-def user_dir(tmp_path, monkeypatch):
-    d = tmp_path / "user_models"
-    d.mkdir()
-    monkeypatch.setenv(store.ENV_MODELS_DIR, str(d))
-    monkeypatch.setattr(store, "package_model_dirs", lambda: [])
-    return d
 
 
 def test_builds_fused_and_int8_with_cost_and_speed_in_their_cards(user_dir, tmp_path):

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from fixtures.models import make_tiny_pose_model
 from gazenet_app.cli.main import main
-from gazenet_app.model_zoo import store
 
 
-@pytest.fixture
-def user_dir(tmp_path, monkeypatch):
-    d = tmp_path / "user_models"
-    d.mkdir()
-    monkeypatch.setenv(store.ENV_MODELS_DIR, str(d))
-    monkeypatch.setattr(store, "package_model_dirs", lambda: [])
-    return d
 
 
 def test_no_models_says_how_to_get_one(user_dir, capsys):

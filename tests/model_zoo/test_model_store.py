@@ -14,14 +14,6 @@ from gazenet_app.model_zoo.pose import load_pose_model
 from gazenet_app.model_zoo.weights_io import file_sha256
 
 
-@pytest.fixture
-def user_dir(tmp_path, monkeypatch):
-    """An empty user model folder, and no shipped models."""
-    d = tmp_path / "user_models"
-    d.mkdir()
-    monkeypatch.setenv(store.ENV_MODELS_DIR, str(d))
-    monkeypatch.setattr(store, "package_model_dirs", lambda: [])
-    return d
 
 
 @pytest.fixture(scope="module")
