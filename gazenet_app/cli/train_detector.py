@@ -44,9 +44,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="composite images to build (default 3000 300)")
     p.add_argument("--shared", default=None, metavar="DIR",
                    help="the shared data folder holding faces_extra/ (default ../shared/data)")
+    p.add_argument("--background-photos", nargs="*", default=[], metavar="IMAGE",
+                   help="photos whose face-free regions become half of the composite train backgrounds")
     add_output_arg(p, help="run folder for checkpoints (default: DATA/../ssh_run)")
     p.add_argument("--trunk", default="mobilenetv2", choices=["mobilenetv2", "vgg16", "tiny"])
-    p.add_argument("--pretrained", default="imagenet", choices=["imagenet", "none"])
+    p.add_argument("--pretrained", default="imagenet", metavar="imagenet|none|PARAMS",
+                   help="trunk init: ImageNet (MobileNetV2), none, or a .params of the same SSH to fine-tune")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=0.01)
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         shared = Path(args.shared) if args.shared else Path(__file__).resolve().parents[3] / "shared" / "data"
         mtfl = shared / "faces_extra" / "mtfl_80px"
         summary = build_composite(data, mtfl, n_train=args.composite_images[0], n_val=args.composite_images[1],
-                                  seed=args.seed)
+                                  seed=args.seed, background_photos=args.background_photos)
         log.info("composite set in %s: %s", data, summary)
     train = WiderDataset(data / "wider_face_train_bbx_gt.txt", data / "images")
     val = None

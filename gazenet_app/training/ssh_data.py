@@ -28,7 +28,7 @@ from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.transforms import canonical_box_from_landmarks
 
 __all__ = ["WiderImage", "read_wider", "write_wider", "WiderDataset", "load_mtfl_train_faces", "build_composite",
-           "DetectionDataError"]
+           "photo_backgrounds", "DetectionDataError"]
 
 PathLike = Union[str, Path]
 
@@ -193,6 +193,44 @@ def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.clip(bg.astype(np.float64) + noise, 0, 255).astype(np.uint8)
 
 
+def photo_backgrounds(paths: Sequence[PathLike], size: int = 256, per_photo: int = 40, seed: int = 0,
+                      margin: float = 1.5) -> List[np.ndarray]:
+    """Face-free size x size crops of real photos (faces found by MTCNN-accurate, widened by `margin`, avoided).
+
+    Real clutter (clothes, hands, furniture, text) teaches the detector what is *not* a face; the procedural
+    backgrounds alone leave it firing on such things in real photos.
+    """
+    from gazenet_app.core.video import read_image
+    from gazenet_app.detect.registry import get_detector
+
+    det = get_detector("mtcnn", "accurate", min_face=12)
+    rng = np.random.default_rng(seed)
+    crops: List[np.ndarray] = []
+    for path in paths:
+        rgb = read_image(path)
+        h, w = rgb.shape[:2]
+        mask = np.zeros((h, w), bool)
+        for b in det.detect(rgb):
+            cx, cy = b.center
+            r = margin * max(b.width, b.height)
+            mask[int(max(0, cy - r)):int(min(h, cy + r)), int(max(0, cx - r)):int(min(w, cx + r))] = True
+        integral = np.pad(mask.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+        got = 0
+        for _ in range(per_photo * 20):
+            side = int(rng.integers(size // 2, max(size // 2 + 1, min(h, w, 3 * size))))
+            if side > min(h, w):
+                continue
+            y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+            if integral[y + side, x + side] - integral[y, x + side] - integral[y + side, x] + integral[y, x]:
+                continue
+            crop = cv2.resize(rgb[y:y + side, x:x + side], (size, size), interpolation=cv2.INTER_AREA)
+            crops.append(crop[:, ::-1].copy() if rng.random() < 0.5 else crop)
+            got += 1
+            if got >= per_photo:
+                break
+    return crops
+
+
 def _paste_face(canvas: np.ndarray, face: np.ndarray, lm: np.ndarray, side: float, cx: float, cy: float,
                 rng: np.random.Generator) -> Tuple[float, float, float, float]:
     """Paste the face so its canonical box has `side` and centre (cx, cy); returns that box."""
@@ -220,12 +258,16 @@ def _paste_face(canvas: np.ndarray, face: np.ndarray, lm: np.ndarray, side: floa
 
 
 def composite_images(faces: Sequence[Tuple[np.ndarray, np.ndarray]], n_images: int, size: int = 256,
-                     min_side: float = 12.0, max_side: float = 160.0, max_faces: int = 8,
-                     seed: int = 0) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
-    """Yield (RGB image, canonical boxes (N, 4)) composites with 0..max_faces faces each."""
+                     min_side: float = 12.0, max_side: float = 160.0, max_faces: int = 8, seed: int = 0,
+                     backgrounds: Sequence[np.ndarray] = ()) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """Yield (RGB image, canonical boxes (N, 4)) composites with 0..max_faces faces each; half of them on
+    `backgrounds` (face-free photo crops of the same size) when given, the rest on procedural ones."""
     rng = np.random.default_rng(seed)
     for _ in range(n_images):
-        canvas = _background(rng, size, size)
+        if len(backgrounds) and rng.random() < 0.5:
+            canvas = backgrounds[int(rng.integers(0, len(backgrounds)))].copy()
+        else:
+            canvas = _background(rng, size, size)
         boxes: List[Tuple[float, float, float, float]] = []
         n = int(rng.integers(0, max_faces + 1)) if rng.random() > 0.05 else 0
         for _ in range(n):
@@ -254,10 +296,18 @@ def _overlap(a, b) -> float:
 
 
 def build_composite(out_dir: PathLike, mtfl_dir: PathLike, n_train: int = 2000, n_val: int = 300,
-                    size: int = 256, seed: int = 0, face_limit: Optional[int] = None) -> dict:
-    """Write a WIDER-format composite set: out/images/{train,val}/*.jpg + wider_face_{train,val}_bbx_gt.txt."""
+                    size: int = 256, seed: int = 0, face_limit: Optional[int] = None,
+                    background_photos: Sequence[PathLike] = ()) -> dict:
+    """Write a WIDER-format composite set: out/images/{train,val}/*.jpg + wider_face_{train,val}_bbx_gt.txt.
+
+    `background_photos`: photos whose face-free regions become half of the *train* backgrounds (the val
+    composites keep procedural backgrounds, so the two stay comparable with earlier runs).
+    """
     out = Path(out_dir)
     summary = {}
+    bgs = photo_backgrounds(background_photos, size=size, seed=seed) if background_photos else []
+    if bgs:
+        summary["photo_backgrounds"] = {"photos": [Path(p).name for p in background_photos], "crops": len(bgs)}
     for split, n, s in (("train", n_train, seed), ("val", n_val, seed + 1)):
         if n <= 0:
             continue
@@ -266,7 +316,8 @@ def build_composite(out_dir: PathLike, mtfl_dir: PathLike, n_train: int = 2000, 
         img_dir.mkdir(parents=True, exist_ok=True)
         items = []
         nfaces = 0
-        for i, (rgb, boxes) in enumerate(composite_images(faces, n, size=size, seed=s)):
+        for i, (rgb, boxes) in enumerate(composite_images(faces, n, size=size, seed=s,
+                                                          backgrounds=bgs if split == "train" else ())):
             rel = f"{split}/{i:06d}.jpg"
             ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
             buf.tofile(str(out / "images" / rel))

@@ -91,7 +91,7 @@ class SshTrainConfig:
 
     trunk: str = "mobilenetv2"
     channels: Optional[Tuple[int, ...]] = None
-    pretrained: str = "imagenet"  # imagenet | none
+    pretrained: str = "imagenet"  # imagenet | none | a .params of the same SSH (fine-tuning)
     sizes: Tuple[int, ...] = (224, 256, 288)  # multi-scale: each batch picks one (multiples of 32)
     batch_size: int = 8
     steps: int = 1000
@@ -171,6 +171,11 @@ class SshTrainer:
             log.info("resuming from %s (step %d)", latest[1], self.step)
         elif net is None and cfg.pretrained == "imagenet":
             self.init_source = load_imagenet_trunk(self.net)
+        elif net is None and cfg.pretrained not in ("none", ""):
+            if not Path(cfg.pretrained).is_file():
+                raise TrainError(f"initial weights not found: {cfg.pretrained}")
+            self.net.load_parameters(cfg.pretrained, ctx=mx.cpu())  # fine-tune an earlier run's checkpoint
+            self.init_source = cfg.pretrained
         self.val_fn = val_fn
         self._frozen = None
         if cfg.trunk == "mobilenetv2" and cfg.frozen_blocks > 0:

@@ -110,3 +110,15 @@ def test_train_then_evaluate_detector_commands(tmp_path, capsys, monkeypatch):
     assert det.name == "ssh" and isinstance(det.detect(np.zeros((64, 64, 3), np.uint8)), list)
     with pytest.raises(SystemExit):
         _cli(["train-detector", "--data", str(tmp_path), "--sizes", "100"])
+
+
+@pytest.mark.shared
+def test_photo_backgrounds_avoid_faces(faces_dir, hand_boxes):
+    from gazenet_app.training.ssh_data import photo_backgrounds
+
+    crops = photo_backgrounds([faces_dir / "ulfd_19.jpg"], size=96, per_photo=5, seed=0)
+    assert len(crops) == 5 and all(c.shape == (96, 96, 3) for c in crops)
+    from gazenet_app.detect.registry import get_detector
+
+    det = get_detector("mtcnn", "accurate", min_face=12)
+    assert all(det.detect(c) == [] for c in crops)
