@@ -3,7 +3,8 @@
 #   bash scripts/train_default.sh            # run in the foreground (Ctrl-C checkpoints; run it again to resume)
 #   nohup nice bash scripts/train_default.sh > ~/.cache/gazenet/train_default.log 2>&1 &
 # Env: GAZENET_DATA_DIR (default ~/.cache/gazenet/data), GAZENET_RUNS_DIR (default ~/.cache/gazenet/runs),
-#      RUN (run name), MODEL (exported model name), EXPORT_DIR (default: the user model folder).
+#      RUN (run name), MODEL (exported model name), EXPORT_DIR (default: the user model folder),
+#      EPOCHS (default 5, the shipped model's; a longer run: RUN=hopenet_mnv2_96_e10 EPOCHS=10 bash ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -13,6 +14,7 @@ DATA="${GAZENET_DATA_DIR:-$HOME/.cache/gazenet/data}"
 SHARED="${SHARED:-$PWD/../shared/data}"
 RUN="${RUN:-hopenet_mnv2_96}"
 MODEL="${MODEL:-$RUN}"
+EPOCHS="${EPOCHS:-5}"
 
 # 1. data (gazenet data issue; seed 0): teacher labels of MTFL train/test and UMIST, renders of the train faces
 [ -f "$DATA/mtfl_train/labels.csv" ] || "${G[@]}" data label "$SHARED/faces_extra/mtfl_80px/labels.csv" --split train -o "$DATA/mtfl_train"
@@ -28,7 +30,7 @@ RESUME=()
 "${G[@]}" train --name "$RUN" "${RESUME[@]}" \
   --data "$DATA/mtfl_train" --data "$DATA/mtfl_train_synth" \
   --backbone mobilenetv2 --pretrained imagenet --input-size 96 --crop gazenet \
-  --epochs 5 --max-batches 400 --batch-size 64 --lr 1e-4 --head-lr-mult 5 --lr-schedule cosine \
+  --epochs "$EPOCHS" --max-batches 400 --batch-size 64 --lr 1e-4 --head-lr-mult 5 --lr-schedule cosine \
   --alpha 2 --loss mse --freeze-blocks 8 --max-val 2000 --seed 0 --no-progress
 
 # 3. export the best checkpoint (validation mean MAE) as a model + card, then evaluate it on the held-out sets
