@@ -40,4 +40,5 @@ EXPORT=()
 "${G[@]}" train --export --name "$RUN" --model-name "$MODEL" "${EXPORT[@]}"
 CARD="${EXPORT_DIR:-$("$PY" -c 'from gazenet_app.model_zoo.store import user_model_dir; print(user_model_dir())')}/$MODEL.json"
 "${G[@]}" evaluate "$DATA/mtfl_test" "$DATA/umist" --model "$CARD" \
-  --panoptic "$SHARED/pose/panoptic_opal23_samples" --update-card --json "$(dirname "$CARD")/$MODEL.eval.json"
+  --panoptic "$SHARED/pose/panoptic_opal23_samples" --update-card \
+  --json "${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}/$RUN/eval.json"
