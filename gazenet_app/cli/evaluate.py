@@ -71,7 +71,12 @@ def _command(args) -> str:
             parts += [flag, str(value)]
     if args.no_filter:
         parts.append("--no-filter")
-    return shlex.join(parts)
+    home = str(Path.home()) + "/"
+
+    def quote(part: str) -> str:  # the home folder as ~/ (left unquoted so a shell expands it)
+        return "~/" + shlex.quote(part[len(home):]) if part.startswith(home) else shlex.quote(part)
+
+    return " ".join(quote(str(p)) for p in parts)
 
 
 def run(args) -> int:
