@@ -3,6 +3,15 @@
 Importing the package loads no MXNet, OpenCV or Qt; submodules do that on demand.
 """
 
+import os
+
 __all__ = ["__version__"]
+
+# MXNet's threaded engine runs operators on worker threads, each with its own OpenMP pool: once any array op
+# has run in the process (loading a .params file, asnumpy), oneDNN kernels of a network loaded later run 3-4x
+# slower on 2 cores (INT8 MobileNetV2 at 96 px: 1.0 -> 3.7-4.3 ms). gazenet calls its networks synchronously,
+# which the naive engine does in the calling thread with one pool, at no cost to training speed.
+# `python scripts/measure_engine.py` shows both; set MXNET_ENGINE_TYPE yourself to override.
+os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 
 __version__ = "0.1.0"

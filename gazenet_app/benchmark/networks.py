@@ -184,7 +184,7 @@ def model_candidates(base_info, modes: Sequence[str] = ("fp32", "fused", "int8")
 
 
 def measure_candidates(candidates: Sequence[Candidate], batches: Sequence[int] = (1, 8, 32), rounds: int = 30,
-                       warmup: int = 3, reference: str = "torch",
+                       warmup: int = 3, reference: str = "torch", burst: int = 1,
                        progress: Optional[Callable[[str], None]] = None) -> List[Dict[str, Any]]:
     """Time every runnable candidate at each batch size in paired rounds; rows for the JSON/table.
 
@@ -200,7 +200,7 @@ def measure_candidates(candidates: Sequence[Candidate], batches: Sequence[int] =
         calls = {str(i): (lambda c=c: c.forward(inputs[id(c)])) for i, c in enumerate(runnable)}
         if progress is not None:
             progress(f"batch {batch}: {len(calls)} candidates x {n_rounds} rounds")
-        times = paired_rounds(calls, n_rounds, warmup=warmup)
+        times = paired_rounds(calls, n_rounds, warmup=warmup, burst=burst)
         ref_times = times.get(str(runnable.index(ref))) if ref is not None else None
         for i, c in enumerate(runnable):
             t = times[str(i)]

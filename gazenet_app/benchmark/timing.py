@@ -14,10 +14,17 @@ __all__ = ["paired_rounds", "median", "paired_ratio"]
 
 
 def paired_rounds(calls: Mapping[str, Callable[[], object]], rounds: int, warmup: int = 2,
-                  should_stop: Optional[Callable[[], bool]] = None) -> Dict[str, List[float]]:
-    """Seconds per call of each candidate over `rounds` interleaved rounds, after `warmup` calls each."""
+                  should_stop: Optional[Callable[[], bool]] = None, burst: int = 1) -> Dict[str, List[float]]:
+    """Seconds per call of each candidate over `rounds` interleaved rounds, after `warmup` calls each.
+
+    With `burst` > 1 a candidate's turn in a round is one untimed call, which refills the caches the previous
+    candidate evicted (a ResNet-50 flushes a small net's weights), then `burst` timed calls whose median is
+    that round's value: steady-state latency, still paired round by round.
+    """
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, got {rounds}")
+    if burst < 1:
+        raise ValueError(f"burst must be >= 1, got {burst}")
     names = list(calls)
     for name in names:
         for _ in range(max(0, warmup)):
@@ -28,9 +35,14 @@ def paired_rounds(calls: Mapping[str, Callable[[], object]], rounds: int, warmup
             break
         k = r % len(names)
         for name in names[k:] + names[:k]:
-            t0 = time.perf_counter()
-            calls[name]()
-            out[name].append(time.perf_counter() - t0)
+            if burst > 1:
+                calls[name]()
+            times = []
+            for _ in range(burst):
+                t0 = time.perf_counter()
+                calls[name]()
+                times.append(time.perf_counter() - t0)
+            out[name].append(float(statistics.median(times)))
     return out
 
 

@@ -85,6 +85,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=_positive, default=30, help="timed rounds at batch 1 (fewer for larger "
                                                                "batches; default 30)")
     p.add_argument("--warmup", type=int, default=3, metavar="N", help="untimed calls per candidate and batch (default 3)")
+    p.add_argument("--burst", type=_positive, default=2, metavar="N",
+                   help="timed calls per candidate and round, after one untimed call that refills the caches the "
+                        "previous candidate evicted; the round's value is their median (default 2; 1: one cold call)")
     p.add_argument("--threads", type=_positive, default=None, metavar="N",
                    help="threads for both frameworks: OMP_NUM_THREADS (MXNet) and torch.set_num_threads "
                         "(default: OMP_NUM_THREADS if set, else all usable cores)")
@@ -326,6 +329,7 @@ def run(args: argparse.Namespace) -> int:
     if "torch" in sys.modules:
         machine["torch"] = sys.modules["torch"].__version__
     rows = measure_candidates(candidates, batches=args.batches, rounds=args.rounds, warmup=args.warmup,
+                              burst=args.burst,
                               progress=lambda m: log.info("timing %s", m)) if candidates else []
     pipeline: List[dict] = []
     memory: Dict[str, Any] = {}
@@ -344,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
             import shutil
 
             shutil.rmtree(tmpdir, ignore_errors=True)
-    settings = {"batches": list(args.batches), "rounds": args.rounds, "warmup": args.warmup,
+    settings = {"batches": list(args.batches), "rounds": args.rounds, "warmup": args.warmup, "burst": args.burst,
                 "backbone": args.backbone, "input_size": args.input_size, "modes": list(modes),
                 "detect_every": args.detect_every, "preset": args.preset, "detector": args.detector,
                 "frames": args.frames, "long": args.long, "precision": args.precision,

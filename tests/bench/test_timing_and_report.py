@@ -54,3 +54,22 @@ def test_peak_rss_of_a_child_that_allocates():
     assert r["peak_rss_mb"] >= 150  # the child's own high-water mark, not the parent's
     bad = peak_rss([sys.executable, "-c", "import sys; sys.exit('boom')"], interval_s=0.05)
     assert bad["returncode"] == 1 and "boom" in bad["error"]
+
+
+def test_burst_times_only_calls_after_the_cache_refill():
+    """With burst=3 each turn makes 1 untimed + 3 timed calls; the round's value is their median."""
+    from gazenet_app.benchmark.timing import paired_rounds
+
+    seen = []
+    durations = iter([0.0] * 2 + [0.05, 0.001, 0.002, 0.003] * 4)
+
+    def call():
+        import time
+        d = next(durations)
+        seen.append(d)
+        time.sleep(d)
+
+    out = paired_rounds({"a": call}, rounds=4, warmup=2, burst=3)
+    assert len(seen) == 2 + 4 * 4
+    assert len(out["a"]) == 4
+    assert all(v < 0.04 for v in out["a"])  # the 50 ms cold call of each turn is never counted
