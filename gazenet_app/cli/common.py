@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 from pathlib import Path
-from gazenet_app.core.errors import GazenetError
+from typing import List, Optional
+
+from gazenet_app.core.errors import ExportError, GazenetError
 
 __all__ = [
     "add_model_arg",
@@ -22,8 +25,12 @@ __all__ = [
     "load_model",
     "build_pipeline",
     "write_json_report",
+    "collect_images",
+    "make_output_dir",
     "DEFAULT_DETECTOR",
 ]
+
+log = logging.getLogger("gazenet_app.cli")
 
 DEFAULT_DETECTOR = "mtcnn"
 _DEVICE_RE = re.compile(r"^(cpu|gpu:\d+(,gpu:\d+)*)$")
@@ -115,6 +122,41 @@ def build_pipeline(args: argparse.Namespace, smoothing: bool = False, detect_eve
             raise GazenetError(f"--smooth needs gazenet_app.track.smoothing, which is missing ({e.name})") from None
         smoother = PoseSmoother()
     return Pipeline(detector, model, smoother=smoother, detect_every=detect_every)
+
+
+def collect_images(inputs: List[str]) -> List[Path]:
+    """Image paths from files and folders (a folder gives its images, non-images skipped with a note);
+    SourceError for a missing input or a folder without images."""
+    from gazenet_app.core.errors import SourceError
+    from gazenet_app.core.video import ImageSequenceSource, open_source
+
+    paths: List[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            src = open_source(p)  # SourceError when it holds no image
+            if not isinstance(src, ImageSequenceSource):  # pragma: no cover - folders are image sequences
+                raise SourceError(f"{p} is not a folder of images")
+            for note in src.notes:
+                log.info(note)
+            paths.extend(src.paths)
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise SourceError(f"image not found: {p}")
+    return paths
+
+
+def make_output_dir(path: Optional[str]) -> Optional[Path]:
+    """Create `--save DIR` up front (ExportError when it cannot be); None when not asked for."""
+    if not path:
+        return None
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"cannot create folder {out}: {e.strerror or e}") from None
+    return out
 
 
 def write_json_report(path: str, doc: dict) -> Path:

@@ -6,10 +6,8 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
-from typing import List
 
-__all__ = ["add_parser", "run", "collect_images"]
+__all__ = ["add_parser", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +32,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def collect_images(inputs: List[str]) -> List[Path]:
-    """Image paths from files and folders (folders: their images, sorted); SourceError when none."""
-    from gazenet_app.core.errors import SourceError
-    from gazenet_app.core.video import IMAGE_EXTENSIONS
-
-    paths: List[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS)
-            if not found:
-                raise SourceError(f"no images in folder {p}")
-            paths.extend(found)
-        elif p.is_file():
-            paths.append(p)
-        else:
-            raise SourceError(f"input not found: {p}")
-    return paths
-
-
 def _draw(rgb, boxes):
     import cv2
 
@@ -69,11 +47,9 @@ def _draw(rgb, boxes):
 
 def run(args: argparse.Namespace) -> int:
     """Detect faces in every image and print `path: N faces` plus one line per box."""
-    import cv2
-
-    from gazenet_app.cli.common import write_json_report
-    from gazenet_app.core.errors import DetectorError, ExportError
-    from gazenet_app.core.video import read_image
+    from gazenet_app.cli.common import collect_images, make_output_dir, write_json_report
+    from gazenet_app.core.errors import DetectorError
+    from gazenet_app.core.video import read_image, write_image
     from gazenet_app.detect.registry import get_detector
 
     kw = {"min_face": args.min_face} if getattr(args, "min_face", None) else {}
@@ -84,12 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise DetectorError(str(e)) from None
     paths = collect_images(args.inputs)
-    save = Path(args.save) if args.save else None
-    if save is not None:
-        try:
-            save.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ExportError(f"cannot create folder {save}: {e.strerror or e}") from None
+    save = make_output_dir(args.save)
     records = []
     total, total_ms = 0, 0.0
     for path in paths:
@@ -110,12 +81,7 @@ def run(args: argparse.Namespace) -> int:
                                    "landmarks": ([[round(x, 2), round(y, 2)] for x, y in b.landmarks]
                                                  if b.landmarks else None)} for b in boxes]})
         if save is not None:
-            out = save / (path.stem + ".png")
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(_draw(rgb, boxes), cv2.COLOR_RGB2BGR))
-            try:
-                buf.tofile(str(out))
-            except OSError as e:
-                raise ExportError(f"cannot write {out}: {e.strerror or e}") from None
+            write_image(save / (path.stem + ".png"), _draw(rgb, boxes))
     sys.stdout.write(f"{total} faces in {len(paths)} images ({total_ms / max(len(paths), 1):.0f} ms per image, "
                      f"detector {detector.name}/{detector.preset})\n")
     if args.json:

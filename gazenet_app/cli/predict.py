@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
-from typing import List
 
 from gazenet_app.cli.common import (add_detector_args, add_device_arg, add_json_arg, add_model_arg,
-                                    write_json_report)
+                                    collect_images, make_output_dir, write_json_report)
 
-__all__ = ["add_parser", "run", "collect_inputs"]
+__all__ = ["add_parser", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -33,59 +31,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def collect_inputs(inputs: List[str]) -> List[Path]:
-    """Image paths from files and folders (a folder gives its images); SourceError for missing/empty."""
-    from gazenet_app.core.errors import SourceError
-    from gazenet_app.core.video import ImageSequenceSource, open_source
-
-    paths: List[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            src = open_source(p)  # SourceError when it holds no image
-            if not isinstance(src, ImageSequenceSource):  # pragma: no cover - folders are image sequences
-                raise SourceError(f"{p} is not a folder of images")
-            for note in src.notes:
-                log.info(note)
-            paths.extend(src.paths)
-        elif p.is_file():
-            paths.append(p)
-        else:
-            raise SourceError(f"image not found: {p}")
-    return paths
-
-
-def _save(rgb, path: Path) -> None:
-    import cv2
-
-    from gazenet_app.core.errors import ExportError
-
-    ok, buf = cv2.imencode(path.suffix or ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ExportError(f"cannot encode {path}")
-    try:
-        buf.tofile(str(path))
-    except OSError as e:
-        raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Estimate and print the pose of every face in every image."""
     from gazenet_app.cli.common import build_pipeline
     from gazenet_app.core.draw import draw_frame_result
-    from gazenet_app.core.errors import ExportError
-    from gazenet_app.core.video import Frame, read_image
+    from gazenet_app.core.video import Frame, read_image, write_image
 
-    paths = collect_inputs(args.inputs)
+    paths = collect_images(args.inputs)
     rgbs = {}
     for path in paths[:1]:
         rgbs[path] = read_image(path)  # a bad first image fails before the model loads
-    save = Path(args.save) if args.save else None
-    if save is not None:
-        try:
-            save.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ExportError(f"cannot create folder {save}: {e.strerror or e}") from None
+    save = make_output_dir(args.save)
     pipeline = build_pipeline(args)
     out = sys.stdout
     out.write(f"{'image':<28} {'face':>4} {'x1':>7} {'y1':>7} {'x2':>7} {'y2':>7} {'score':>6} "
@@ -114,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                                    "pose_valid": f.pose_valid} for f in result.faces],
                         "timing_ms": {k: round(v, 2) for k, v in result.timing.items()}})
         if save is not None:
-            _save(draw_frame_result(rgb, result, show_cube=args.cube), save / f"{path.stem}_pose.jpg")
+            write_image(save / f"{path.stem}_pose.jpg", draw_frame_result(rgb, result, show_cube=args.cube))
     log.info("%d faces in %d images", n_faces, len(paths))
     if args.json:
         write_json_report(args.json, {"provenance": pipeline.describe(), "images": records})

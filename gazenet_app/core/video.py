@@ -31,6 +31,7 @@ __all__ = [
     "CameraSource",
     "open_source",
     "read_image",
+    "write_image",
     "to_rgb",
     "list_cameras",
     "IMAGE_EXTENSIONS",
@@ -97,6 +98,21 @@ def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
     if image is None or image.size == 0:
         raise SourceError(f"cannot read image {p}: not an image or corrupt")
     return to_rgb(image)
+
+
+def write_image(path: Union[str, os.PathLike], rgb: np.ndarray) -> Path:
+    """Write an RGB image (format by extension, non-ASCII paths too); ExportError when it cannot."""
+    from gazenet_app.core.errors import ExportError
+
+    p = Path(path)
+    ok, buf = cv2.imencode(p.suffix or ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ExportError(f"cannot encode {p} (unknown image type {p.suffix!r}?)")
+    try:
+        buf.tofile(str(p))
+    except OSError as e:
+        raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
+    return p
 
 
 def _natural_key(name: str):

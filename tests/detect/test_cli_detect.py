@@ -37,7 +37,7 @@ def test_detect_blank_folder_json_and_save(tmp_path, capsys):
 
 
 def test_detect_missing_input_and_empty_folder(tmp_path):
-    with pytest.raises(SourceError, match="input not found"):
+    with pytest.raises(SourceError, match="image not found"):
         detect_cmd.run(_parse([str(tmp_path / "nope.jpg")]))
     with pytest.raises(SourceError, match="no images in folder"):
         detect_cmd.run(_parse([str(tmp_path)]))
