@@ -92,3 +92,19 @@ def test_identity_offset_reproduces_the_source(posed_head):
     x1, y1 = verts[:, :2].max(0).astype(int) - 4
     diff = np.abs(out[y0:y1, x0:x1].astype(int) - rgb[y0:y1, x0:x1])
     assert np.median(diff) <= 1 and diff.mean() < 4
+
+
+def test_montage_png_is_palette_compressed_and_reads_back_close(tmp_path):
+    """The docs montage is written as a 256-colour PNG that still looks like the input."""
+    import cv2
+    import numpy as np
+
+    from gazenet_app.training.montage import _write_png
+
+    rng = np.random.default_rng(0)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (96, 160, 3), dtype=np.uint8), (9, 9), 3)
+    out = tmp_path / "m.png"
+    _write_png(out, img)
+    back = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
+    assert back.shape == img.shape
+    assert np.abs(back.astype(int) - img.astype(int)).mean() < 6
