@@ -71,23 +71,15 @@ def write_tiny_model(out_dir: Path, name: str = SMOKE_MODEL_NAME, input_size: in
     """A random-weight 64 px MobileNetV2 Hopenet with its card in `out_dir`; returns NAME.json."""
     import mxnet as mx
 
-    from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
-    from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
-    from gazenet_app.model_zoo.card import SCHEMA_VERSION
+    from gazenet_app.model_zoo.card import pose_card
     from gazenet_app.model_zoo.hopenet import get_hopenet
     from gazenet_app.model_zoo.weights_io import save_model
 
     mx.random.seed(0)
     net = get_hopenet("mobilenetv2", input_size=input_size)
-    card = {
-        "schema_version": SCHEMA_VERSION, "kind": "pose", "name": name, "format": "params", "precision": "fp32",
-        "architecture": "hopenet_mobilenetv2", "backbone": "mobilenetv2", "input_size": input_size,
-        "bins": NUM_BINS, "bin_width": BIN_WIDTH, "angle_offset": ANGLE_OFFSET,
-        "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "color_order": "RGB",
-        "normalization_in_graph": False, "crop": "gazenet",
-        "training": {"data": "none", "license": "none (random weights)", "epochs": 0},
-        "eval": {}, "source": "scripts/make_smoke_inputs.py: random weights for the bundle's smoke test",
-    }
+    card = pose_card(name, "mobilenetv2", input_size,
+                     training={"data": "none", "license": "none (random weights)", "epochs": 0},
+                     source="scripts/make_smoke_inputs.py: random weights for the bundle's smoke test")
     out_dir.mkdir(parents=True, exist_ok=True)
     return Path(save_model(net, card, out_dir))
 

@@ -162,9 +162,7 @@ def _stand_in(shape: Tuple[str, int, str], folder: Path, calib_rgb) -> Path:
     import numpy as np
 
     from gazenet_app.benchmark.networks import network_input
-    from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
-    from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
-    from gazenet_app.model_zoo.card import SCHEMA_VERSION
+    from gazenet_app.model_zoo.card import pose_card
     from gazenet_app.model_zoo.hopenet import get_hopenet
     from gazenet_app.model_zoo.precision import optimize_net
     from gazenet_app.model_zoo.weights_io import save_model
@@ -172,15 +170,10 @@ def _stand_in(shape: Tuple[str, int, str], folder: Path, calib_rgb) -> Path:
     backbone, size, mode = shape
     mx.random.seed(0)
     net = get_hopenet(backbone, input_size=size)
-    card: Dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION, "kind": "pose", "name": f"standin_{backbone}_{size}_{mode}",
-        "format": "params" if mode == "fp32" else "symbol", "precision": mode,
-        "architecture": f"hopenet_{backbone}", "backbone": backbone, "input_size": size, "bins": NUM_BINS,
-        "bin_width": BIN_WIDTH, "angle_offset": ANGLE_OFFSET, "mean": list(IMAGENET_MEAN),
-        "std": list(IMAGENET_STD), "color_order": "RGB", "normalization_in_graph": False, "crop": "gazenet",
-        "training": {"data": "none", "license": "none (random weights: a speed stand-in)", "epochs": 0},
-        "eval": {}, "source": "gazenet bench: random weights standing in for a model that is not installed",
-    }
+    card = pose_card(f"standin_{backbone}_{size}_{mode}", backbone, size,
+                     fmt="params" if mode == "fp32" else "symbol", precision=mode,
+                     training={"data": "none", "license": "none (random weights: a speed stand-in)", "epochs": 0},
+                     source="gazenet bench: random weights standing in for a model that is not installed")
     calib = network_input(card, np.asarray(calib_rgb))
     net = optimize_net(net, mode, (1, 3, size, size), calib=calib)
     return save_model(net, card, folder)

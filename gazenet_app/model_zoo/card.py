@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Dict, Union
 
 from gazenet_app.core.errors import CardError
-from gazenet_app.core.transforms import CROP_PRESETS
+from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
+from gazenet_app.core.transforms import CROP_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,6 +37,7 @@ __all__ = [
     "COMMON_FIELDS",
     "POSE_FIELDS",
     "OPTIONAL_FIELDS",
+    "pose_card",
     "validate_card",
     "load_card",
     "write_card",
@@ -126,6 +128,23 @@ def _check_eval(ev: Any) -> str:
             if not (isinstance(entry["command"], str) and entry["command"]):
                 return f"{where}.command must be the command line that reproduces the number"
     return ""
+
+
+def pose_card(name: str, backbone: str, input_size: int, *, training: Dict[str, Any], source: str,
+              crop: str = "gazenet", fmt: str = "params", precision: str = "fp32",
+              normalization_in_graph: bool = False, **fields: Any) -> Dict[str, Any]:
+    """A pose card with gazenet's Hopenet conventions filled in (66 x 3-degree bins, ImageNet mean/std, RGB);
+    `params_sha256` is a placeholder until `weights_io.save_model` writes the weights. `fields` add or override."""
+    card: Dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "kind": "pose", "name": name, "format": fmt, "precision": precision,
+        "architecture": f"hopenet_{backbone}", "backbone": backbone, "input_size": int(input_size),
+        "bins": NUM_BINS, "bin_width": BIN_WIDTH, "angle_offset": ANGLE_OFFSET,
+        "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "color_order": "RGB",
+        "normalization_in_graph": bool(normalization_in_graph), "crop": crop, "params_sha256": "0" * 64,
+        "training": training, "eval": {}, "source": source,
+    }
+    card.update(fields)
+    return card
 
 
 def validate_card(card: Dict[str, Any]) -> Dict[str, Any]:

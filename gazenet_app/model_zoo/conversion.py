@@ -9,9 +9,7 @@ import mxnet as mx
 import numpy as np
 
 from gazenet_app.core.errors import ModelLoadError
-from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
-from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
-from gazenet_app.model_zoo.card import SCHEMA_VERSION, validate_card
+from gazenet_app.model_zoo.card import pose_card, validate_card
 from gazenet_app.model_zoo.hopenet import BACKBONES, Hopenet, get_hopenet
 from gazenet_app.model_zoo.weights_io import (file_sha256, hopenet_to_gluon, load_params_checked,
                                               read_torch_checkpoint)
@@ -37,25 +35,9 @@ def converted_card(name: str, backbone: str, input_size: int, checkpoint: Union[
                    crop: str = DEFAULT_CONVERTED_CROP) -> Dict[str, Any]:
     """The card of a converted original Hopenet (params_sha256 is filled in when the weights are written)."""
     checkpoint = Path(checkpoint)
-    return validate_card({
-        "schema_version": SCHEMA_VERSION,
-        "kind": "pose",
-        "name": name,
-        "format": "params",
-        "precision": "fp32",
-        "architecture": f"hopenet_{backbone}",
-        "backbone": backbone,
-        "input_size": int(input_size),
-        "bins": NUM_BINS,
-        "bin_width": BIN_WIDTH,
-        "angle_offset": ANGLE_OFFSET,
-        "mean": list(IMAGENET_MEAN),
-        "std": list(IMAGENET_STD),
-        "color_order": "RGB",
-        "normalization_in_graph": False,
-        "crop": crop,
-        "params_sha256": sha256,
-        "training": {
+    return validate_card(pose_card(
+        name, backbone, input_size, crop=crop, params_sha256=sha256,
+        training={
             "data": "as the source checkpoint (original Hopenet weights were trained on 300W-LP)",
             "license": "as the source checkpoint (natanielruiz/deep-head-pose; 300W-LP is for research use)",
             "teacher": None,
@@ -64,9 +46,7 @@ def converted_card(name: str, backbone: str, input_size: int, checkpoint: Union[
             "checkpoint": checkpoint.name,
             "checkpoint_sha256": sha256,
         },
-        "eval": {},
-        "source": f"converted from the PyTorch checkpoint {checkpoint.name} (sha256 {sha256}) by gazenet convert",
-    })
+        source=f"converted from the PyTorch checkpoint {checkpoint.name} (sha256 {sha256}) by gazenet convert"))
 
 
 def convert_hopenet_checkpoint(path: Union[str, Path], name: Optional[str] = None, backbone: Optional[str] = None,

@@ -12,11 +12,10 @@ import json
 import logging
 import shlex
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Union
+from typing import Dict, Iterable, List, Union
 
 from gazenet_app.core.errors import GazenetError
-from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
-from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
+from gazenet_app.model_zoo.card import pose_card
 from gazenet_app.training.trainer import TrainConfig
 
 __all__ = ["TRAINING_DATA_TERMS", "NOT_MEASURED", "build_card", "export_run", "merge_eval"]
@@ -92,17 +91,12 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
         "datasets": datasets,
         "reproduce": "scripts/train_default.sh",
     }
-    return {
-        "schema_version": 1, "kind": "pose", "name": name, "format": "params", "precision": "fp32",
-        "architecture": f"hopenet_{cfg['backbone']}", "params_sha256": "0" * 64,
-        "source": f"trained by gazenet (run {run_dir.name}, {params_note})", "training": training, "eval": {},
-        "backbone": cfg["backbone"], "input_size": int(cfg["input_size"]), "bins": NUM_BINS,
-        "bin_width": BIN_WIDTH, "angle_offset": ANGLE_OFFSET, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
-        "color_order": "RGB", "normalization_in_graph": False, "crop": cfg["crop"], "default": bool(default),
-        "description": f"Hopenet ({cfg['backbone']}, {cfg['input_size']} px, crop {cfg['crop']}) trained on "
-                       "teacher-labelled real faces and synthesised large poses.",
-        "extra": {"not_measured_here": NOT_MEASURED},
-    }
+    return pose_card(
+        name, cfg["backbone"], int(cfg["input_size"]), crop=cfg["crop"], training=training,
+        source=f"trained by gazenet (run {run_dir.name}, {params_note})", default=bool(default),
+        description=f"Hopenet ({cfg['backbone']}, {cfg['input_size']} px, crop {cfg['crop']}) trained on "
+                    "teacher-labelled real faces and synthesised large poses.",
+        extra={"not_measured_here": NOT_MEASURED})
 
 
 def merge_eval(card: Dict[str, object], reports: Iterable[Union[str, Path]]) -> Dict[str, object]:
