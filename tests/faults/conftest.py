@@ -100,29 +100,10 @@ def make_backend():
 
 @pytest.fixture
 def start_worker(qtbot):
-    """Start a PipelineWorker + controller (no window); every one is stopped, and must stop, after the test.
-
-    `ctl.sig` is `ctl.events`: the worker's signals re-emitted in the main thread.
-    """
+    """Start a PipelineWorker + controller (no window) on the fault backend; every one must stop after the test."""
     pytest.importorskip("pytestqt")
-    from gazenet_app.ui.backend import WorkerOptions
-    from gazenet_app.ui.worker import PipelineWorker, WorkerController
+    from fixtures.workers import worker_controllers
 
-    made = []
-
-    def start(backend=None, options=None):
-        worker = PipelineWorker(backend or _make_backend(),
-                                options or WorkerOptions(detector="fake", realtime=False))
-        ctl = WorkerController(worker)
-        ctl.sig = ctl.events  # wait on these: their slots run in the main thread
-        with qtbot.waitSignal(ctl.sig.state_changed, timeout=20000):
-            ctl.start()
-        made.append(ctl)
-        return ctl
-
-    yield start
-    for ctl in made:
-        assert ctl.stop(), "the worker thread did not stop"
-        assert not ctl.thread.isRunning()
+    yield from worker_controllers(qtbot, _make_backend, timeout=20000)
 
 

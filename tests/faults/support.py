@@ -8,7 +8,6 @@ recording). The fakes come from tests/fixtures/fakes.py; where the fault is in t
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -169,19 +168,19 @@ def make_backend(**kw):
 def play_to_end(qtbot, ctl, spec, timeout: int = 30000):
     """Open `spec` in the worker and play it to its end: (results, end_of_stream reason, failed messages)."""
     results, failures = [], []
-    ctl.sig.frame_processed.connect(results.append)
-    ctl.sig.failed.connect(failures.append)
+    ctl.events.frame_processed.connect(results.append)
+    ctl.events.failed.connect(failures.append)
     try:
-        with qtbot.waitSignal(ctl.sig.end_of_stream, timeout=timeout) as ended:
+        with qtbot.waitSignal(ctl.events.end_of_stream, timeout=timeout) as ended:
             ctl.open_source(spec)
     finally:
-        ctl.sig.frame_processed.disconnect(results.append)
-        ctl.sig.failed.disconnect(failures.append)
+        ctl.events.frame_processed.disconnect(results.append)
+        ctl.events.failed.disconnect(failures.append)
     return results, ended.args[0], failures
 
 
 def open_fails(qtbot, ctl, spec, timeout: int = 20000) -> str:
     """Open `spec` in the worker, expecting `failed`; returns the message."""
-    with qtbot.waitSignal(ctl.sig.failed, timeout=timeout) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=timeout) as failed:
         ctl.open_source(spec)
     return failed.args[0]

@@ -8,7 +8,7 @@ import json
 import cv2
 import pytest
 
-from faults.support import cli, open_fails, play_to_end, rows_of
+from faults.support import cli, open_fails, rows_of
 from fixtures.clips import synthetic_frames
 
 LOST_AFTER = 6
@@ -100,23 +100,23 @@ def test_camera_lost_then_reconnected_worker(fake_camera, start_worker, qtbot, t
     ctl = start_worker()
     record = tmp_path / "rec.csv"
     results, failures = [], []
-    ctl.sig.frame_processed.connect(results.append)
-    ctl.sig.failed.connect(failures.append)
-    with qtbot.waitSignal(ctl.sig.end_of_stream, timeout=20000) as ended:
+    ctl.events.frame_processed.connect(results.append)
+    ctl.events.failed.connect(failures.append)
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000) as ended:
         ctl.open_source("cam:3", record_to=str(record))
     assert ended.args[0] == LOST  # the worker says why, and stops cleanly
     assert [r.index for r in results] == list(range(LOST_AFTER))
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)
     assert state.args[0].playing is False and state.args[0].recording == str(record)
     # the recording keeps every frame the camera delivered
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000, check_params_cb=lambda s: s.recording is None):
         ctl.stop_recording()
     figures.csv_rows("camera lost mid-stream, recording (app)", 2 * LOST_AFTER, record)
     assert [int(r[1]) for r in rows_of(record)[1:]] == [i for i in range(LOST_AFTER) for _ in range(2)]
     # reconnect: choosing the camera again opens a new device and plays
     results.clear()
-    with qtbot.waitSignal(ctl.sig.end_of_stream, timeout=20000) as ended:
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000) as ended:
         ctl.open_source("cam:3")
     assert ended.args[0] == LOST and [r.index for r in results] == list(range(LOST_AFTER))
     assert failures == [] and len(fake_camera.made) == 2 and fake_camera.made[0].released

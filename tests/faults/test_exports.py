@@ -255,12 +255,12 @@ def test_sigkill_mid_clip_then_resume_cli(reference, synthetic_clip, fake_cli, t
 def test_recording_cannot_be_opened_worker(error, disk, start_worker, qtbot, synthetic_clip, tmp_path):
     ctl = start_worker()
     disk.on_open("rec.csv", error)
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000):
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), play=False)
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.start_recording(str(tmp_path / "rec.csv"))
     assert failed.args[0] == f"cannot write {tmp_path / 'rec.csv.partial'}: {ERRORS[error][1]}"
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000) as more:
         ctl.step()  # the worker goes on without recording
     assert more.args[0].index == 1 and ctl.worker._recording_path is None
     assert not any(p.name.startswith("rec.") for p in tmp_path.iterdir())
@@ -272,12 +272,12 @@ def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synt
     rec = tmp_path / "rec.csv"
     disk.on_write("rec.csv", error, fail_at=1 + 6)  # the header, frames 0..4, then frame 5 is cut
     results = []
-    ctl.sig.frame_processed.connect(results.append)
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    ctl.events.frame_processed.connect(results.append)
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.open_source(str(synthetic_clip.path), record_to=str(rec))
     assert failed.args[0] == f"cannot write {tmp_path / 'rec.csv.partial'}: {ERRORS[error][1]}"
     assert [r.index for r in results] == [0, 1, 2, 3, 4]  # playback stops at the frame it could not record
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)
     assert state.args[0].playing is False
     # the rows recorded are on disk, frame 5 as the full disk cut it (a row and a half)
@@ -288,12 +288,12 @@ def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synt
     assert len(lines) == 1 + 10 + 2 and lines[-2].startswith("synthetic.avi,5,") and lines[-1] != ""
     # stopping the recording does not pass the cut file off as finished: it stays the partial
     disk.heal()
-    with qtbot.waitSignal(ctl.sig.failed, timeout=10000) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=10000) as failed:
         ctl.stop_recording()
     assert failed.args[0] == (f"cannot finish {rec}: an earlier write failed; the rows written before it are "
                               f"kept in {partial}")
     assert not rec.exists() and partial.read_text().split("\n") == lines
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=False)
     assert state.args[0].recording is None
 
@@ -302,15 +302,15 @@ def test_disk_full_while_recording_worker(error, disk, start_worker, qtbot, synt
 def test_recording_rename_fails_worker(error, disk, start_worker, qtbot, synthetic_clip, tmp_path, figures):
     ctl = start_worker()
     rec = tmp_path / "rec.csv"
-    with qtbot.waitSignal(ctl.sig.end_of_stream, timeout=20000):
+    with qtbot.waitSignal(ctl.events.end_of_stream, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), record_to=str(rec))
     disk.on_rename("rec.csv", error)
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.stop_recording()
     assert failed.args[0] == f"cannot rename the finished file to {rec}: {ERRORS[error][1]}"
     figures.csv_rows(f"recording rename fails ({error}) (app)", 60, tmp_path / "rec.csv.partial")
     assert not rec.exists() and len(rows_of(tmp_path / "rec.csv.partial")) == 1 + 60
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)
     assert state.args[0].recording is None
 

@@ -134,12 +134,12 @@ def test_damaged_file_worker(ext, how, damaged, start_worker, qtbot):
 
 def test_open_failure_keeps_the_current_source(start_worker, qtbot, synthetic_clip, damaged):
     ctl = start_worker()
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000):
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), play=False)
     before = ctl.worker._source
     assert open_fails(qtbot, ctl, str(damaged[(".mp4", "empty")])).endswith("the file is empty")
     assert ctl.worker._source is before and not before._closed
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000) as more:
         ctl.step()
     assert more.args[0].index == 1 and more.args[0].source == "synthetic.avi"
 
@@ -185,7 +185,7 @@ def test_mixed_folder_cli(mixed_folder, fake_cli, tmp_path, capsys, figures):
 def test_mixed_folder_worker(mixed_folder, start_worker, qtbot):
     ctl = start_worker()
     messages = []
-    ctl.sig.message.connect(messages.append)
+    ctl.events.message.connect(messages.append)
     results, reason, failures = play_to_end(qtbot, ctl, str(mixed_folder))
     assert [(r.index, r.source) for r in results] == [(0, "a.png"), (1, "b.jpg")]
     assert reason == "" and failures == []
@@ -362,7 +362,7 @@ def test_twenty_faces_cli(fake_detector_cli, tiny_pose_model, synthetic_clip, ba
     assert stdout == f"3 frames, 60 faces, 60 rows -> {out}\n"
     assert batch_spy == [(20, 64, 64, 3)] * 3  # one forward per frame for all twenty faces
     rows = rows_of(out)
-    header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+    body = [dict(zip(rows[0], r)) for r in rows[1:]]
     ids = [sorted(int(r["face_id"]) for r in body if r["frame"] == frame) for frame in ("0", "1", "2")]
     assert len(set(ids[0])) == 20 and ids[0] == ids[1] == ids[2]  # twenty faces, twenty stable ids
     assert all(abs(float(r[k])) <= 99 for r in body for k in ("yaw", "pitch", "roll"))
@@ -374,7 +374,7 @@ def test_twenty_faces_worker(start_worker, make_backend, qtbot, synthetic_clip, 
     ctl = start_worker(make_backend(boxes_for=grid_boxes(20, 320, 240), default=None),
                        WorkerOptions(detector="fake", realtime=False, model=str(tiny_pose_model)))
     assert ctl.worker._model_name == "tiny_mobilenetv2_random"
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as first:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000) as first:
         ctl.open_source(str(synthetic_clip.path), play=False)
     faces = first.args[0].faces
     assert len({f.face_id for f in faces}) == 20 and all(f.pose is not None for f in faces)
@@ -449,12 +449,12 @@ def test_exception_mid_clip_becomes_failed_worker(start_worker, make_backend, qt
     # moved here from tests/ui/test_worker.py
     ctl = start_worker(make_backend(boxes_for=_explodes_at_5))
     results = []
-    ctl.sig.frame_processed.connect(results.append)
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    ctl.events.frame_processed.connect(results.append)
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.open_source(str(synthetic_clip.path))
     assert failed.args[0] == "RuntimeError: detector exploded"
     assert [r.index for r in results] == [0, 1, 2, 3, 4]
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000) as more:
         ctl.seek(10)  # the last good state is kept and the worker keeps serving
     assert more.args[0].index == 10
 

@@ -116,7 +116,7 @@ def test_50_source_cycles_leak_no_threads_or_file_handles(start_worker, qtbot, c
     def cycle(k: int) -> None:
         spec = cycle_inputs[k % len(cycle_inputs)]
         record = str(tmp_path / f"rec{k}.csv") if k % 5 == 0 else None  # a recording now and then, too
-        with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000):
+        with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000):
             ctl.open_source(spec, record_to=record, play=(k % 2 == 0))
         ctl.close_source()
 

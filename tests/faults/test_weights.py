@@ -155,18 +155,18 @@ def test_bad_weights_keep_the_previous_model_worker(case, bad_weights, tiny_work
     path, regex = bad_weights[case]
     ctl = start_worker(make_backend(default=None), tiny_worker_options)
     assert ctl.worker._model_name == TINY
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000):
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000):
         ctl.open_source(str(synthetic_clip.path), play=False)
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.set_options(model=str(path))
     first, second = failed.args[0].split("\n")
     prefix = f"could not load {path}: "
     assert first.startswith(prefix) and re.fullmatch(regex, first[len(prefix):]), first
     assert second == f"The active model is still {TINY}."
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.set_options(show_cube=True)
     assert state.args[0].model == TINY
-    with qtbot.waitSignal(ctl.sig.frame_processed, timeout=20000) as more:
+    with qtbot.waitSignal(ctl.events.frame_processed, timeout=20000) as more:
         ctl.step()  # and the previous model still estimates
     assert more.args[0].index == 1 and all(f.pose is not None for f in more.args[0].faces)
 
@@ -184,17 +184,17 @@ def test_unknown_model_cli(fake_detector_cli, synthetic_clip, tmp_path, capsys):
 def test_unknown_model_and_detector_keep_the_previous_ones_worker(tiny_worker_options, make_backend, start_worker,
                                                                    qtbot):
     ctl = start_worker(make_backend(default=None), tiny_worker_options)
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.set_options(model="no_such_model")
     first, second = failed.args[0].split("\n")
     assert first.startswith("could not load no_such_model: ") and "gazenet convert" in first
     assert second == f"The active model is still {TINY}."
-    with qtbot.waitSignal(ctl.sig.failed, timeout=20000) as failed:
+    with qtbot.waitSignal(ctl.events.failed, timeout=20000) as failed:
         ctl.set_options(detector="nope")
     from gazenet_app.detect.registry import get_detector_list
 
     assert failed.args[0] == f"unknown detector 'nope'; valid: {', '.join(get_detector_list())}"
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=10000) as state:
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=10000) as state:
         ctl.set_options(show_text=False)
     assert (state.args[0].model, state.args[0].detector) == (TINY, "fake")
 
@@ -225,7 +225,7 @@ def test_original_checkpoint_loads_cli(hopenet_pkl, fake_detector_cli, synthetic
 
 def test_original_checkpoint_loads_worker(hopenet_pkl, tiny_worker_options, make_backend, start_worker, qtbot):
     ctl = start_worker(make_backend(default=None), tiny_worker_options)
-    with qtbot.waitSignal(ctl.sig.state_changed, timeout=60000,
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=60000,
                           check_params_cb=lambda s: s.model == "hopenet_mobile") as state:
         ctl.set_options(model=str(hopenet_pkl))
     assert state.args[0].model_info["input_size"] == 112

@@ -12,26 +12,14 @@ from PySide6.QtGui import QImage
 
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 from gazenet_app.ui.backend import WorkerOptions, mirror_result
+from fixtures.workers import worker_controllers
 from gazenet_app.ui.worker import LatestImage, PipelineWorker, WorkerController
 
 
 @pytest.fixture
 def controller(qtbot, fake_backend):
     """A started worker without a window (nothing takes its images unless a test does)."""
-    made = []
-
-    def make(backend=None, options=None):
-        worker = PipelineWorker(backend or fake_backend, options or WorkerOptions(detector="fake", realtime=False))
-        ctl = WorkerController(worker)
-        with qtbot.waitSignal(ctl.events.state_changed, timeout=10000):
-            ctl.start()
-        made.append(ctl)
-        return ctl
-
-    yield make
-    for ctl in made:
-        assert ctl.stop()
-        assert not ctl.thread.isRunning()
+    yield from worker_controllers(qtbot, lambda: fake_backend, timeout=10000)
 
 
 def test_latest_image_mailbox():
