@@ -81,6 +81,16 @@ def _mx_forward(net) -> Callable[[np.ndarray], Any]:
     return forward
 
 
+def _flip_averaged(forward: Callable[[np.ndarray], Any], card: Dict[str, Any]) -> Callable[[np.ndarray], Any]:
+    """`forward` on the batch and its mirror image in one call, as `PoseEstimator.flip_average` runs it."""
+    width_axis = 2 if card.get("normalization_in_graph") else 3  # NHWC in graph, else NCHW
+
+    def both(x: np.ndarray):
+        return forward(np.concatenate([x, np.flip(x, axis=width_axis)], axis=0))
+
+    return both
+
+
 def reference_candidates(backbone: str = "resnet50", input_size: int = 224,
                          modes: Sequence[str] = ("torch", "fp32", "fused", "int8"), calib: int = 32,
                          seed: int = 0, torch_threads: Optional[int] = None) -> List[Candidate]:
@@ -174,6 +184,9 @@ def model_candidates(base_info, modes: Sequence[str] = ("fp32", "fused", "int8")
         est = load_pose_model(resolve_model(info.card_path))
         c.model = info.name
         c.forward = _mx_forward(est.net)
+        if est.flip_average:  # the model reads every crop and its mirror: time the doubled batch per face
+            c.forward = _flip_averaged(c.forward, est.card)
+            c.notes["flip_average"] = True
         c.make_input = (lambda cd: (lambda n: network_input(cd, _crops(n, size, 7 + n))))(est.card)
         extra = info.card.get("extra") or {}
         c.mae_delta = 0.0 if mode == "fp32" else extra.get("mae_delta_deg", "not measured (card has no mae_delta_deg)")

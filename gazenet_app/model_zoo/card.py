@@ -10,6 +10,8 @@ Pose cards (kind "pose") also need: backbone, input_size, bins, bin_width, angle
 Detector cards (kind "detector") need a `detector` dict for their own settings (anchors, thresholds, ...); the
   pose fields are optional for them and checked when present.
 Optional for all: symbol_sha256 (format symbol), default (bool: the shipped default), description, extra (dict).
+Optional for pose: flip_average (bool: predictions average each crop with its mirror image, yaw and roll negated;
+set where the validation split says it pays, and every `eval` number of the card was measured with it).
 `mean`/`std` always describe what the network expects (0..1 scale, per RGB channel); `normalization_in_graph`
 says where they are applied: true = inside the graph (feed raw NHWC RGB 0..255), false = by the caller through
 `gazenet_app.core.transforms.normalize`. Never both.
@@ -54,7 +56,7 @@ COMMON_FIELDS = ("schema_version", "kind", "name", "format", "precision", "archi
                  "source", "training", "eval")
 POSE_FIELDS = ("backbone", "input_size", "bins", "bin_width", "angle_offset", "mean", "std", "color_order",
                "normalization_in_graph", "crop")
-OPTIONAL_FIELDS = ("symbol_sha256", "default", "description", "extra", "detector")
+OPTIONAL_FIELDS = ("symbol_sha256", "default", "description", "extra", "detector", "flip_average")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -196,8 +198,9 @@ def validate_card(card: Dict[str, Any]) -> Dict[str, Any]:
     for why in (_check_training(card["training"]), _check_eval(card["eval"])):
         if why:
             problems.append(why)
-    if "default" in card and not isinstance(card["default"], bool):
-        problems.append("default must be true or false")
+    for key in ("default", "flip_average"):
+        if key in card and not isinstance(card[key], bool):
+            problems.append(f"{key} must be true or false")
     if "extra" in card and not isinstance(card["extra"], dict):
         problems.append("extra must be an object")
     if "detector" in card and not isinstance(card["detector"], dict):

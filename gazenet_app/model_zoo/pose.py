@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Union
 
 import mxnet as mx
 import numpy as np
@@ -40,7 +40,7 @@ class PoseEstimator:
     """
 
     def __init__(self, net: mx.gluon.HybridBlock, card: Dict[str, Any], ctx: Optional[mx.Context] = None,
-                 info: Optional[ModelInfo] = None):
+                 info: Optional[ModelInfo] = None, flip_average: Optional[bool] = None):
         self.card = validate_card(card)
         if self.card["kind"] != "pose":
             raise ModelLoadError(f"model {self.card['name']!r} is a {self.card['kind']} model, not a pose model")
@@ -50,6 +50,9 @@ class PoseEstimator:
         self._crop_preset = get_crop_preset(self.card["crop"])
         self._in_graph = bool(self.card["normalization_in_graph"])
         self._bgr = self.card["color_order"] == "BGR"
+        #: Average each crop's angles with its mirror image's (yaw, roll negated), in the same forward; the
+        #: card's `flip_average` unless overridden (its eval numbers were measured with the card's setting).
+        self.flip_average = bool(self.card.get("flip_average", False)) if flip_average is None else flip_average
 
     @property
     def name(self) -> str:
@@ -76,6 +79,7 @@ class PoseEstimator:
         return {"name": self.name, "params_sha256": self.card["params_sha256"],
                 "precision": self.card["precision"], "architecture": self.card["architecture"],
                 "input_size": self.input_size, "crop": self.card["crop"], "device": self.device,
+                "flip_average": self.flip_average,
                 "path": str(self.info.card_path) if self.info else None}
 
     def _prepare(self, crops: np.ndarray) -> np.ndarray:
@@ -106,15 +110,29 @@ class PoseEstimator:
         return logits
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
-        """Yaw, pitch, roll in degrees (N, 3) for N crops (uint8 NHWC RGB at input_size)."""
-        logits = self.predict_logits(crops)
+        """Yaw, pitch, roll in degrees (N, 3) for N crops (uint8 NHWC RGB at input_size).
+
+        With `flip_average` the crops and their mirror images go through one forward: a mirrored head has
+        yaw and roll negated, so the mean of the two reads cancels the net's left/right asymmetries.
+        """
+        x = np.asarray(crops)
+        if x.ndim == 3:
+            x = x[None]
+        n = len(x)
+        if self.flip_average and n:
+            x = np.concatenate([x, x[:, :, ::-1]], axis=0)
+        logits = self.predict_logits(x)
         if len(logits) == 0:
             return np.zeros((0, 3), dtype=np.float64)
-        return decode_bins(logits, float(self.card["bin_width"]), float(self.card["angle_offset"]))
+        angles = decode_bins(logits, float(self.card["bin_width"]), float(self.card["angle_offset"]))
+        if self.flip_average:
+            angles = 0.5 * (angles[:n] + angles[n:] * np.array([-1.0, 1.0, -1.0]))
+        return angles
 
     def __repr__(self) -> str:
+        flip = ", flip-averaged" if self.flip_average else ""
         return (f"PoseEstimator({self.name!r}, {self.card['architecture']}, {self.input_size}px, "
-                f"{self.card['precision']}, {self.device})")
+                f"{self.card['precision']}, {self.device}{flip})")
 
 
 def _build_params_net(info: ModelInfo, ctx: mx.Context) -> mx.gluon.HybridBlock:

@@ -60,7 +60,7 @@ def _dataset_summary(data_dirs: Iterable[str]) -> List[Dict[str, object]]:
 
 
 def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: bool = False,
-               license_text: str = TRAINING_DATA_TERMS) -> Dict[str, object]:
+               license_text: str = TRAINING_DATA_TERMS, flip_average: bool = False) -> Dict[str, object]:
     """The model card of a run (without params_sha256, filled in when the weights are written)."""
     run_dir = Path(run_dir)
     cfg = json.loads((run_dir / "config.json").read_text())
@@ -94,6 +94,7 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
     return pose_card(
         name, cfg["backbone"], int(cfg["input_size"]), crop=cfg["crop"], training=training,
         source=f"trained by gazenet (run {run_dir.name}, {params_note})", default=bool(default),
+        flip_average=bool(flip_average),
         description=f"Hopenet ({cfg['backbone']}, {cfg['input_size']} px, crop {cfg['crop']}) trained on "
                     "teacher-labelled real faces and synthesised large poses.",
         extra={"not_measured_here": NOT_MEASURED})
@@ -111,8 +112,11 @@ def merge_eval(card: Dict[str, object], reports: Iterable[Union[str, Path]]) -> 
 
 
 def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", out_dir=None,
-               eval_reports: Iterable[Union[str, Path]] = (), default: bool = False) -> Path:
-    """Write a run's checkpoint (best / last / a .params name) as model NAME with its card; returns the card."""
+               eval_reports: Iterable[Union[str, Path]] = (), default: bool = False,
+               flip_average: bool = False) -> Path:
+    """Write a run's checkpoint (best / last / a .params name) as model NAME with its card; returns the card.
+
+    `flip_average`: the card tells the app to average each crop with its mirror (decided on validation)."""
     import mxnet as mx
 
     from gazenet_app.model_zoo.hopenet import get_hopenet
@@ -135,7 +139,7 @@ def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", o
     if not params.is_file():
         raise GazenetError(f"no checkpoint {params}: train first (gazenet train) or name another with --checkpoint")
     cfg = json.loads((run_dir / "config.json").read_text())
-    card = build_card(run_dir, name, note, default=default)
+    card = build_card(run_dir, name, note, default=default, flip_average=flip_average)
     card = merge_eval(card, eval_reports)
     net = get_hopenet(cfg["backbone"], initialize=False, input_size=int(cfg["input_size"]))
     load_params_checked(net, params, ctx=mx.cpu())
@@ -145,5 +149,6 @@ def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", o
         out_dir = user_model_dir()
     path = save_model(net, card, out_dir)
     log.info("exported %s (%s) to %s; command: %s", name, note, path,
-             shlex.join(["gazenet", "train", "--export", "--name", run_dir.name, "--model-name", name]))
+             shlex.join(["gazenet", "train", "--export", "--name", run_dir.name, "--model-name", name]
+                        + (["--flip-average"] if flip_average else [])))
     return path

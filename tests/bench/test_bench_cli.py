@@ -16,6 +16,20 @@ TINY = ["bench", "--backbone", "mobilenetv2", "--input-size", "32", "--batches",
         "--warmup", "1", "--calib", "4"]
 
 
+def test_flip_averaged_model_is_timed_on_the_doubled_batch(user_dir):
+    import numpy as np
+
+    from gazenet_app.benchmark.networks import model_candidates
+    from gazenet_app.model_zoo.store import resolve_model
+
+    make_tiny_pose_model(user_dir, name="tiny_flip", flip_average=True)
+    (c,) = model_candidates(resolve_model("tiny_flip"), modes=("fp32",))
+    assert c.notes["flip_average"] is True
+    x = c.make_input(3)
+    out = c.forward(x)
+    assert out.shape[0] == 6  # the crops and their mirror images, one forward
+    mirrored = c.forward(np.flip(x, axis=3))
+    np.testing.assert_allclose(mirrored[:3], out[3:], atol=1e-4)
 
 
 def test_rows_schema_ratios_and_what_is_not_shipped(user_dir, tmp_path, capsys):

@@ -74,6 +74,8 @@ def test_valid_cards_pass_and_come_back_as_copies():
     (lambda c: c["eval"]["mtfl_aflw_test"]["yaw_mae"].update(n=0), ".n"),
     (lambda c: c.update(notes="typo field"), "notes"),
     (lambda c: c.update(source=""), "source"),
+    (lambda c: c.update(flip_average="yes"), "flip_average"),
+    (lambda c: c.update(default=1), "default"),
 ])
 def test_pose_card_mistakes_are_rejected_naming_the_field(change, field):
     card = copy.deepcopy(pose_card())

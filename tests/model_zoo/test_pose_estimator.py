@@ -89,3 +89,21 @@ def test_devices(tiny_pose_model):
     else:  # pragma: no cover - only on machines with a CUDA MXNet
         assert load_pose_model(tiny_pose_model, device="gpu:0").device == "gpu:0"
     assert load_pose_model(tiny_pose_model, device="cpu").device == "cpu"
+
+
+def test_flip_average_is_mirror_antisymmetric_and_follows_the_card(tmp_path, tiny_pose_model, crops):
+    plain = load_pose_model(tiny_pose_model)
+    assert plain.flip_average is False  # the fixture's card does not ask for it
+    flipped = PoseEstimator(plain.net, plain.card, flip_average=True)
+    a, m = flipped.predict_crops(crops), flipped.predict_crops(crops[:, :, ::-1])
+    # a mirrored head: yaw and roll negate, pitch stays (random weights are far from symmetric on their own)
+    np.testing.assert_allclose(m, a * np.array([-1.0, 1.0, -1.0]), atol=1e-3)
+    raw_a, raw_m = plain.predict_crops(crops), plain.predict_crops(crops[:, :, ::-1])
+    np.testing.assert_allclose(a, 0.5 * (raw_a + raw_m * np.array([-1.0, 1.0, -1.0])), atol=1e-3)
+    assert np.abs(raw_m[:, 0] + raw_a[:, 0]).max() > 0.01
+    card_path = make_tiny_pose_model(tmp_path, name="tiny_flip", flip_average=True)
+    model = load_pose_model(card_path)
+    assert model.flip_average is True and model.describe()["flip_average"] is True
+    assert "flip-averaged" in repr(model)
+    np.testing.assert_allclose(model.predict_crops(crops), a, atol=1e-3)
+    assert model.predict_crops(crops[:0]).shape == (0, 3)

@@ -64,6 +64,10 @@ def test_train_resume_export_evaluate(tiny_pose_dataset, tmp_path, monkeypatch):
     from gazenet_app.model_zoo.store import resolve_model
 
     assert resolve_model(str(card_path)).name == "tiny_test"
+    assert card.get("flip_average") is False and load_pose_model(str(card_path)).flip_average is False
+    assert main(["train", "--export", "--name", "tiny", "--model-name", "tiny_flip", "--export-dir",
+                 str(models), "--flip-average"]) == 0
+    assert load_pose_model(str(models / "tiny_flip.json")).flip_average is True
 
 
 def test_cli_errors_are_user_facing(tmp_path, monkeypatch, capsys):

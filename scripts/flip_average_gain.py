@@ -1,0 +1,111 @@
+#!/usr/bin/env python
+"""Does averaging each crop with its mirror image pay for a pose model? Measured on the *validation* split only.
+
+    python scripts/flip_average_gain.py --model hopenet_mnv2_96 --data D/mtfl_train --data D/mtfl_train_synth
+
+For each setting (off / on) it prints the MAE against the labels of the val rows (teacher angles on real faces,
+render labels on synthetic ones) and, on the real val faces with a human 5-class pose, the Spearman |rho| of yaw
+with the class and the yaw sign errors on turned classes, beside the teacher's own figures on the same faces.
+The decision it supports is the card's `flip_average` (`gazenet train --export ... --flip-average`); the held-out
+test split is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The script's arguments."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default=None, help="pose model (name or card path; default: the default model)")
+    p.add_argument("--data", action="append", required=True, metavar="DATASET",
+                   help="a labels.csv folder (repeatable); only its val rows are read")
+    p.add_argument("--limit", type=int, default=0, help="at most N val rows per dataset (seeded sample; 0: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write the figures as JSON here")
+    return p
+
+
+def _val_rows(folder: Path, limit: int, seed: int) -> List[Dict[str, str]]:
+    from gazenet_app.training.dataset_format import LABELS_NAME, read_labels
+
+    rows = [r for r in read_labels(folder / LABELS_NAME) if r["split"] == "val"]
+    if limit and len(rows) > limit:
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=limit, replace=False))
+        rows = [rows[i] for i in pick]
+    return rows
+
+
+def class_figures(yaw: np.ndarray, cls: np.ndarray) -> Dict[str, Any]:
+    """|Spearman| of yaw with the human class and sign errors on turned classes (1, 2: nose to image-left)."""
+    from scipy.stats import spearmanr
+
+    turned = cls != 3
+    wrong = ((cls <= 2) & (yaw < 0)) | ((cls >= 4) & (yaw > 0))
+    return {"n": int(len(yaw)), "abs_spearman_yaw_class": float(abs(spearmanr(yaw, cls).correlation)),
+            "sign_errors_turned": int((wrong & turned).sum()), "n_turned": int(turned.sum())}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Print (and optionally write) the figures with flip averaging off and on."""
+    args = build_parser().parse_args(argv)
+    from gazenet_app.model_zoo.pose import load_pose_model
+    from gazenet_app.training.model_eval import _read_rgb, predict_boxes
+
+    model = load_pose_model(args.model)
+    report: Dict[str, Any] = {"model": model.name, "card_flip_average": bool(model.card.get("flip_average")),
+                              "split": "val", "datasets": {}}
+    for d in args.data:
+        folder = Path(d).expanduser()
+        rows = _val_rows(folder, args.limit, args.seed)
+        if not rows:
+            print(f"{folder}: no val rows, skipped")
+            continue
+        imgs = [_read_rgb(folder / r["path"]) for r in rows]
+        boxes = [[float(r[k]) for k in ("x1", "y1", "x2", "y2")] for r in rows]
+        true = np.array([[float(r[k]) for k in ("yaw", "pitch", "roll")] for r in rows])
+        has_cls = np.array([bool((r.get("pose_class") or "").strip()) and r.get("synthetic") == "0" for r in rows])
+        cls = np.array([int(r["pose_class"]) for r, c in zip(rows, has_cls) if c], dtype=int)
+        entry: Dict[str, Any] = {"n": len(rows)}
+        if has_cls.any():
+            entry["teacher_on_class_faces"] = class_figures(true[has_cls, 0], cls)
+        for flip in (False, True):
+            model.flip_average = flip
+            pred = predict_boxes(model, imgs, boxes)
+            err = np.abs(pred - true)
+            res: Dict[str, Any] = {"mae": {k: float(v) for k, v in zip(("yaw", "pitch", "roll"), err.mean(axis=0))}}
+            res["mae"]["mean"] = float(err.mean())
+            if has_cls.any():
+                res["class_faces"] = class_figures(pred[has_cls, 0], cls)
+            entry["flip_on" if flip else "flip_off"] = res
+        report["datasets"][folder.name] = entry
+        print(f"{folder.name} (val, n={len(rows)})")
+        for key in ("flip_off", "flip_on"):
+            r = entry[key]
+            line = f"  {key:8s} MAE yaw {r['mae']['yaw']:.3f} pitch {r['mae']['pitch']:.3f} " \
+                   f"roll {r['mae']['roll']:.3f} mean {r['mae']['mean']:.3f}"
+            if "class_faces" in r:
+                c = r["class_faces"]
+                line += f" | class faces n={c['n']}: |rho| {c['abs_spearman_yaw_class']:.4f}, " \
+                        f"sign errors {c['sign_errors_turned']}/{c['n_turned']}"
+            print(line)
+        if "teacher_on_class_faces" in entry:
+            c = entry["teacher_on_class_faces"]
+            print(f"  teacher  same class faces: |rho| {c['abs_spearman_yaw_class']:.4f}, "
+                  f"sign errors {c['sign_errors_turned']}/{c['n_turned']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
