@@ -109,13 +109,36 @@ def expand_box(box: Tuple[float, float, float, float], preset: CropPreset,
 
 def crop_face(rgb: np.ndarray, region: Tuple[float, float, float, float], size: int,
               border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
-    """Crop `region` (may leave the frame; outside is black) and resize to size x size, one warp."""
-    x1, y1, x2, y2 = region
+    """Crop `region` (may leave the frame; outside is black) and resize to size x size.
+
+    One bilinear warp, sub-pixel exact; a region more than 2x larger than the crop is first shrunk by an
+    integer factor with area averaging (a warp samples only 4 pixels per output pixel, so a big face shrunk
+    straight to the network's input would alias into a sharp, noisy crop unlike anything seen in training).
+    """
+    x1, y1, x2, y2 = (float(v) for v in region)
     sx = size / max(x2 - x1, 1e-6)
     sy = size / max(y2 - y1, 1e-6)
+    k = int(1.0 / max(sx, sy))
+    if k >= 2:
+        # the pixels the warp reads (+ one shrunk pixel each side), padded where the region leaves the frame,
+        # area-shrunk by k
+        h, w = rgb.shape[:2]
+        ix1, iy1 = int(np.floor(x1)) - k, int(np.floor(y1)) - k
+        nx = -(-(int(np.ceil(x2)) + k - ix1) // k) * k
+        ny = -(-(int(np.ceil(y2)) + k - iy1) // k) * k
+        sub = rgb[max(iy1, 0):min(iy1 + ny, h), max(ix1, 0):min(ix1 + nx, w)]
+        pads = (max(-iy1, 0), max(iy1 + ny - h, 0), max(-ix1, 0), max(ix1 + nx - w, 0))
+        if sub.size == 0:
+            sub = np.zeros((ny, nx) + rgb.shape[2:], rgb.dtype)
+        elif any(pads):
+            sub = cv2.copyMakeBorder(sub, *pads, border, value=0)
+        rgb = cv2.resize(sub, (nx // k, ny // k), interpolation=cv2.INTER_AREA)
+        # pixel centres: source x maps to (x - ix1 + 0.5) / k - 0.5 in the shrunk image
+        x1, x2 = (x1 - ix1 + 0.5) / k - 0.5, (x2 - ix1 + 0.5) / k - 0.5
+        y1, y2 = (y1 - iy1 + 0.5) / k - 0.5, (y2 - iy1 + 0.5) / k - 0.5
+        sx, sy = size / max(x2 - x1, 1e-6), size / max(y2 - y1, 1e-6)
     M = np.array([[sx, 0.0, -x1 * sx], [0.0, sy, -y1 * sy]], dtype=np.float64)
-    interp = cv2.INTER_AREA if min(sx, sy) < 1.0 else cv2.INTER_LINEAR
-    return cv2.warpAffine(rgb, M, (size, size), flags=interp, borderMode=border)
+    return cv2.warpAffine(rgb, M, (size, size), flags=cv2.INTER_LINEAR, borderMode=border)
 
 
 def normalize(crops: np.ndarray, mean: Optional[Sequence[float]] = IMAGENET_MEAN,

@@ -61,6 +61,24 @@ def test_crop_face_inside_and_outside_the_frame():
     assert tuple(whole[25, 45]) == (0, 0, 0)  # x = 90 in the frame is outside the painted square
 
 
+def test_crop_face_shrinks_big_regions_without_aliasing():
+    # 1-px stripes: an area-averaged 8x shrink is flat grey; point sampling would keep whole stripes
+    rgb = np.zeros((800, 800, 3), np.uint8)
+    rgb[:, ::2] = 255
+    crop = crop_face(rgb, (0.0, 0.0, 800.0, 800.0), 100)
+    inner = crop[2:-2, 2:-2]  # (the outermost pixels blend with the black beyond the frame)
+    assert abs(float(inner.mean()) - 127.5) < 2 and inner.std() < 3
+    # geometry is the same as a plain warp: a square lands where it should, also half outside the frame
+    img = np.zeros((600, 600, 3), np.uint8)
+    img[200:400, 100:300] = 255
+    crop = crop_face(img, (100.0, 200.0, 500.0, 600.0), 40)  # 10x: the square fills the top-left quarter
+    assert crop[5:15, 5:15].min() == 255 and crop[25:, :].max() == 0 and crop[:, 25:].max() == 0
+    out = crop_face(img, (-300.0, -100.0, 500.0, 700.0), 40)  # 20x, a third of the region outside
+    assert out[:, :14].max() == 0 and out[17:23, 21:24].min() > 200
+    none = crop_face(img, (1000.0, 1000.0, 1400.0, 1400.0), 20)  # entirely outside: black, no error
+    assert none.shape == (20, 20, 3) and none.max() == 0
+
+
 def test_normalize():
     crops = np.zeros((2, 4, 4, 3), np.uint8)
     crops[..., 0] = 255
