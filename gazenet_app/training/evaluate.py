@@ -96,9 +96,13 @@ def aflw_checks(rows: Sequence[Mapping[str, str]], poses: Poses, train_rows: Opt
     res["spearman_yaw_class"] = _spearman(yaw, cls)
     turned_left = cls <= 2
     turned_right = cls >= 4
+    wrong = (turned_left & (yaw <= 0)) | (turned_right & (yaw >= 0))
     res["sign_errors"] = {"n_turned": int(turned_left.sum() + turned_right.sum()),
-                          "wrong": int((yaw[turned_left] <= 0).sum() + (yaw[turned_right] >= 0).sum()),
-                          "wrong_profile_classes": int((yaw[cls == 1] <= 0).sum() + (yaw[cls == 5] >= 0).sum())}
+                          "wrong": int(wrong.sum()),
+                          "wrong_profile_classes": int((yaw[cls == 1] <= 0).sum() + (yaw[cls == 5] >= 0).sum()),
+                          # how far past zero the wrong ones are: a -0.2 on a face a human called "left" is
+                          # a tie with the frontal class, a -20 is a mirrored answer
+                          "wrong_abs_yaw": sorted(round(float(abs(v)), 2) for v in yaw[wrong])}
     res["per_class"] = {str(c): {"n": int((cls == c).sum()),
                                  "median_yaw": float(np.median(yaw[cls == c])) if (cls == c).any() else None}
                         for c in CLASSES}
@@ -221,6 +225,11 @@ def render_readback(folder: Path, n: int = 50, max_offset: float = 45.0, seed: i
     e = np.abs(np.array(errs)).reshape(-1, 3)
     offs_a = np.abs(np.array(offs))
     big_off = offs_a > 30
+    signed = np.array(errs).reshape(-1, 3)[:, 0] * np.sign(np.array(offs))  # > 0: read as turned further
+    by_offset = {f"{lo}-{hi}": {"n": int(m.sum()), "mae_yaw": float(e[m, 0].mean()),
+                                "mean_signed_yaw_error": float(signed[m].mean())}
+                 for lo, hi in ((0, 15), (15, 30), (30, 45))
+                 for m in [(offs_a >= lo) & (offs_a < hi)] if m.any()}
     return {"subset": f"{folder.name}: faces with |yaw|,|pitch| <= 15, yaw offsets uniform in +-{max_offset:g}",
             "n": len(pick), "answered": len(errs), "unanswered": missed,
             "mae_yaw": float(e[:, 0].mean()) if len(e) else None,
@@ -228,8 +237,8 @@ def render_readback(folder: Path, n: int = 50, max_offset: float = 45.0, seed: i
             "mae_roll": float(e[:, 2].mean()) if len(e) else None,
             "mae_yaw_offsets_over_30": float(e[big_off, 0].mean()) if big_off.any() else None,
             "n_offsets_over_30": int(big_off.sum()),
-            "mean_signed_yaw_error_over_30": (float((np.array(errs)[big_off, 0] * np.sign(np.array(offs)[big_off])
-                                                     ).mean()) if big_off.any() else None)}
+            "mean_signed_yaw_error_over_30": float(signed[big_off].mean()) if big_off.any() else None,
+            "by_abs_offset": by_offset}
 
 
 def format_report(results: Mapping[str, Dict]) -> str:

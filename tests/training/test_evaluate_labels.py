@@ -42,6 +42,7 @@ def test_aflw_checks_clean_and_with_a_sign_error():
     del poses[rows[-1]["path"]]                    # an unanswered face leaves the subset
     res2 = aflw_checks(rows, poses, train)
     assert res2["sign_errors"]["wrong"] == 1 and res2["sign_errors"]["wrong_profile_classes"] == 1
+    assert res2["sign_errors"]["wrong_abs_yaw"] == [10.0] and res["sign_errors"]["wrong_abs_yaw"] == []
     assert res2["n"] == 149 and res2["n_with_class"] == 150
 
 
