@@ -58,3 +58,23 @@ def test_teacher_agreement_keeps_the_metric_range():
                                                                      "roll": "0"}]
     r = teacher_agreement(rows, {"a": (12.0, 1.0, -1.0), "b": (0.0, 0.0, 0.0)})
     assert r["n"] == 1 and r["yaw"] == 2.0 and r["mean"] == (2.0 + 1.0 + 1.0) / 3
+
+
+def test_renders_get_the_large_pose_band_in_the_report_and_card(tmp_path, tiny_pose_model):
+    import json
+
+    from fixtures.pose_dataset import make_pose_dataset
+    from gazenet_app.cli.main import main
+
+    data = make_pose_dataset(tmp_path / "renders", n=40, max_angle=90.0, synthetic=True)
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", str(data), "--model", str(tiny_pose_model), "--json", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    from gazenet_app.training.dataset_format import read_labels
+
+    n_big = sum(abs(float(r["yaw"])) >= 60 for r in read_labels(data / "labels.csv"))
+    assert 0 < n_big < 40
+    assert rep["mae"]["renders (|yaw| 60-90)"]["n"] == n_big and rep["mae"]["renders (vs synthetic)"]["n"] == 40
+    card = rep["card_eval"]["renders"]
+    assert card["mae_vs_synthetic_yaw60_90_yaw"]["n"] == n_big and card["mae_vs_synthetic_mean"]["n"] == 40
+    assert card["mae_vs_synthetic_yaw60_90_yaw"]["label_source"] == "synthetic"
