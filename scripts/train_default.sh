@@ -16,10 +16,12 @@ RUN="${RUN:-hopenet_mnv2_96}"
 MODEL="${MODEL:-$RUN}"
 EPOCHS="${EPOCHS:-5}"
 
-# 1. data (gazenet data issue; seed 0): teacher labels of MTFL train/test and UMIST, renders of the train faces
+# 1. data (gazenet data issue; seed 0): teacher labels of MTFL train/test and UMIST, renders of the train faces,
+#    and renders of the held-out test faces (evaluation only: the large-pose check)
 [ -f "$DATA/mtfl_train/labels.csv" ] || "${G[@]}" data label "$SHARED/faces_extra/mtfl_80px/labels.csv" --split train -o "$DATA/mtfl_train"
 [ -f "$DATA/mtfl_test/labels.csv" ] || "${G[@]}" data label "$SHARED/faces_extra/mtfl_80px/labels.csv" --split test -o "$DATA/mtfl_test"
 [ -f "$DATA/umist/labels.csv" ] || "${G[@]}" data label "$SHARED/faces_extra/face_databases_yuzhounh/labels.csv" --databases UMIST -o "$DATA/umist"
+[ -f "$DATA/mtfl_test_synth/synth_summary.json" ] || "${G[@]}" data synth "$DATA/mtfl_test/labels.csv" -o "$DATA/mtfl_test_synth" --per-face 2 --seed 0 --workers 2
 [ -f "$DATA/mtfl_train_synth/synth_summary.json" ] || "${G[@]}" data synth "$DATA/mtfl_train/labels.csv" -o "$DATA/mtfl_train_synth" --per-face 10 --seed 0 --workers 2
 
 # 2. training: MobileNetV2 from ImageNet, 96 px, crop preset gazenet, stem + 7 blocks frozen (outside autograd),
@@ -39,6 +41,6 @@ EXPORT=()
 [ -n "${EXPORT_DIR:-}" ] && EXPORT=(--export-dir "$EXPORT_DIR")
 "${G[@]}" train --export --name "$RUN" --model-name "$MODEL" "${EXPORT[@]}"
 CARD="${EXPORT_DIR:-$("$PY" -c 'from gazenet_app.model_zoo.store import user_model_dir; print(user_model_dir())')}/$MODEL.json"
-"${G[@]}" evaluate "$DATA/mtfl_test" "$DATA/umist" --model "$CARD" \
+"${G[@]}" evaluate "$DATA/mtfl_test" "$DATA/umist" "$DATA/mtfl_test_synth" --model "$CARD" \
   --panoptic "$SHARED/pose/panoptic_opal23_samples" --update-card \
   --json "${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}/$RUN/eval.json"
