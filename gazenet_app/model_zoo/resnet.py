@@ -18,6 +18,13 @@ def _bn(channels: int) -> nn.BatchNorm:
     return nn.BatchNorm(in_channels=channels, epsilon=1e-5, momentum=0.9)
 
 
+def _relu(F, x):
+    """ReLU as the `Activation` operator: oneDNN's graph passes (fusion, INT8) fold conv + BN + Activation and
+    conv + sum + Activation into one primitive, but leave the bare `relu` operator (F.relu) outside, so an
+    INT8 graph would dequantize to fp32 and quantize again around every ReLU."""
+    return F.Activation(x, act_type="relu")
+
+
 class Bottleneck(HybridBlock):
     """1x1 -> 3x3 (stride here) -> 1x1 (x4 channels), plus a projected shortcut when shapes change."""
 
@@ -41,11 +48,11 @@ class Bottleneck(HybridBlock):
                 self.downsample = None
 
     def hybrid_forward(self, F, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
+        out = _relu(F, self.bn1(self.conv1(x)))
+        out = _relu(F, self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         identity = self.downsample(x) if self.downsample is not None else x
-        return F.relu(out + identity)
+        return _relu(F, out + identity)
 
 
 class ResNet(HybridBlock):
@@ -72,7 +79,7 @@ class ResNet(HybridBlock):
                 self.fc = nn.Dense(classes, in_units=self.last_channels)
 
     def hybrid_forward(self, F, x):
-        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool(_relu(F, self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = F.flatten(self.pool(x))
         if self.classes:
