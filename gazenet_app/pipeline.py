@@ -22,7 +22,7 @@ import numpy as np
 from gazenet_app import __version__
 from gazenet_app.core.draw import draw_frame_result
 from gazenet_app.core.errors import ExportError, GazenetError
-from gazenet_app.core.results import (CsvWriter, JsonlWriter, VideoWriter, partial_path, resume_writers,
+from gazenet_app.core.results import (CsvWriter, JsonlWriter, VideoWriter, resume_writers,
                                       sidecar_path, write_sidecar)
 from gazenet_app.core.transforms import CropPreset, crop_face, expand_box, get_crop_preset
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose

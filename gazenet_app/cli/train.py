@@ -64,6 +64,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     o.add_argument("--alpha", type=float, default=None, help="regression weight (default 2, Hopenet's best)")
     o.add_argument("--loss", default=None, choices=["mse", "shao"],
                    help="regression term: mse (Hopenet) or shao (Huber on the expectation)")
+    o.add_argument("--turn-weight", type=float, default=None,
+                   help="weight of a squared hinge keeping yaw inside the human 5-class pose's interval on rows "
+                        "that have one (MTFL); default 0 (off)")
+    o.add_argument("--turn-bounds", type=float, nargs=2, default=None, metavar=("INNER", "OUTER"),
+                   help="yaw boundaries (deg) frontal|turned and turned|profile for --turn-weight "
+                        "(default 12.45 31: the train split's fitted teacher-yaw boundaries, symmetric)")
     o.add_argument("--freeze-blocks", type=int, default=None,
                    help="backbone stages kept frozen and run outside autograd (stage 0 = stem; default 1 with "
                         "pretrained weights, 0 from scratch)")
@@ -112,6 +118,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 _CFG_KEYS = {"backbone": "backbone", "input_size": "input_size", "crop": "crop", "pretrained": "pretrained",
              "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "head_lr_mult": "head_lr_mult",
              "wd": "wd", "lr_schedule": "lr_schedule", "alpha": "alpha", "loss": "loss",
+             "turn_weight": "turn_weight", "turn_bounds": "turn_bounds",
              "freeze_blocks": "freeze_blocks", "freeze_bn": "freeze_bn", "seed": "seed",
              "max_batches": "max_batches", "max_val": "max_val", "device": "devices", "kvstore": "kvstore",
              "pack_size": "pack_size"}

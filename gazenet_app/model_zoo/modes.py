@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Union
 
 from gazenet_app.core.errors import ModelNotFoundError
-from gazenet_app.model_zoo.store import ModelInfo, default_model_name, list_models, resolve_model
+from gazenet_app.model_zoo.store import ModelInfo, default_model_name, resolve_model
 
 __all__ = [
     "MAX_MAE_DELTA",

@@ -68,10 +68,13 @@ def flip_landmarks(landmarks: np.ndarray, width: float) -> np.ndarray:
 
 
 def flip_labels(pose: np.ndarray) -> np.ndarray:
-    """Pose (yaw, pitch, roll) of the mirrored image: yaw and roll negated."""
+    """Pose (yaw, pitch, roll) of the mirrored image: yaw and roll negated; a 4th column, the signed human
+    turn class (`pack.turn_from_class`), is negated like yaw."""
     p = np.asarray(pose, dtype=np.float32).copy()
     p[..., 0] *= -1.0
     p[..., 2] *= -1.0
+    if p.shape[-1] > 3:
+        p[..., 3] *= -1.0
     return p
 
 

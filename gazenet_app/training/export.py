@@ -75,9 +75,14 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
         "license": license_text,
         "teacher": "MediaPipe FaceMesh 468 landmarks aligned to the canonical face model (gazenet data label)",
         "synthesis": "face profiling renders (gazenet data synth): yaw uniform +-90, pitch/roll +-30",
+        **({"human_labels": f"MTFL's human 5-class pose of the train split's real faces, as a squared hinge "
+                            f"(weight {cfg['turn_weight']:g}) keeping yaw inside the class's interval (boundaries "
+                            f"+-{cfg['turn_bounds'][0]:g} / +-{cfg['turn_bounds'][1]:g} deg)"}
+           if cfg.get("turn_weight") else {}),
         "epochs": len(hist),
         "recipe": {**{k: cfg.get(k) for k in ("epochs", "max_batches", "batch_size", "lr", "head_lr_mult", "wd",
-                                               "lr_schedule", "alpha", "loss", "freeze_blocks", "freeze_bn", "seed",
+                                               "lr_schedule", "alpha", "loss", "turn_weight", "turn_bounds", "freeze_blocks",
+                                               "freeze_bn", "seed",
                                                "pack_size", "pack_context", "train_splits", "val_splits")},
                    "augment": TrainConfig.from_dict(cfg).augment_config().to_dict()},
         "init": init,

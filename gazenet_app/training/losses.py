@@ -5,6 +5,11 @@ regression term's gradient flows through the softmax into every logit (Ruiz et a
 Gluon port computes E in NumPy and silently trains on cross-entropy alone). `kind="shao"` swaps the MSE for
 a Huber (smooth L1) term on the same expectation: our reading of Shao et al. 2019's combined
 classification + regression loss, which is less dominated by the few samples with large errors.
+
+With `turn_weight` > 0 the targets carry a 4th column, MTFL's human 5-class pose as a signed turn (2 = left
+profile .. -2 = right profile, `pack.NO_TURN` for rows without one), and the yaw expectation pays a squared
+hinge for leaving the class's yaw interval (`turn_bounds`: the inner and outer class boundaries, symmetric): the
+teacher labels give the metric, the human class corrects their order where the teacher disagrees with people.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from mxnet.gluon import HybridBlock
 
 from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
 
-__all__ = ["HopenetLoss", "LOSS_KINDS", "expectation"]
+__all__ = ["HopenetLoss", "LOSS_KINDS", "expectation", "TURN_BOUNDS"]
 
+#: Yaw boundaries (deg) between MTFL's frontal / turned / profile classes: the teacher-yaw boundaries fitted on
+#: the train split (`training.evaluate.fit_class_boundaries`: 33.7 / 12.7 / -12.2 / -28.3), made symmetric.
+TURN_BOUNDS = (12.45, 31.0)
 #: Regression terms the loss knows: "mse" (Hopenet) and "shao" (Huber on the expectation).
 LOSS_KINDS = ("mse", "shao")
 
@@ -38,7 +46,8 @@ class HopenetLoss(HybridBlock):
 
     def __init__(self, alpha: float = 1.0, kind: str = "mse", bins: int = NUM_BINS, width: float = BIN_WIDTH,
                  offset: float = ANGLE_OFFSET, angle_weights: Sequence[float] = (1.0, 1.0, 1.0),
-                 huber_delta: float = 3.0, **kwargs):
+                 huber_delta: float = 3.0, turn_weight: float = 0.0,
+                 turn_bounds: Sequence[float] = TURN_BOUNDS, **kwargs):
         super().__init__(**kwargs)
         if kind not in LOSS_KINDS:
             raise ValueError(f"unknown loss kind {kind!r}; valid: {', '.join(LOSS_KINDS)}")
@@ -51,8 +60,17 @@ class HopenetLoss(HybridBlock):
         self.offset = float(offset)
         self.angle_weights = tuple(float(w) for w in angle_weights)
         self.huber_delta = float(huber_delta)
+        self.turn_weight = float(turn_weight)
+        inner, outer = (float(b) for b in turn_bounds)
+        if not 0 < inner < outer:
+            raise ValueError(f"turn_bounds must be 0 < inner < outer, got {tuple(turn_bounds)}")
+        self.turn_bounds = (inner, outer)
 
     def hybrid_forward(self, F, logits, angles):
+        turn = None
+        if self.turn_weight > 0:  # targets (N, 4): angles and the signed human turn class
+            turn = F.slice_axis(angles, axis=1, begin=3, end=4).reshape((-1,))
+            angles = F.slice_axis(angles, axis=1, begin=0, end=3)
         labels = F.clip(F.floor((angles + self.offset) / self.width), 0, self.bins - 1)
         logp = F.log_softmax(logits, axis=-1)
         ce = -F.pick(logp, labels, axis=-1)  # (N, 3)
@@ -67,4 +85,18 @@ class HopenetLoss(HybridBlock):
         per_angle = ce + self.alpha * reg
         yaw, pitch, roll = F.split(per_angle, num_outputs=3, axis=1)
         wy, wp, wr = self.angle_weights
-        return (wy * yaw + wp * pitch + wr * roll).reshape((-1,))
+        total = (wy * yaw + wp * pitch + wr * roll).reshape((-1,))
+        if turn is None:
+            return total
+        # the class's yaw interval [lo, hi): 2 -> [outer, inf), 1 -> [inner, outer), 0 -> [-inner, inner), ...
+        inner, outer, far = self.turn_bounds[0], self.turn_bounds[1], 1e4
+        lo = F.where(turn > 1.5, F.ones_like(turn) * outer, F.where(turn > 0.5, F.ones_like(turn) * inner,
+                     F.where(turn > -0.5, F.ones_like(turn) * -inner,
+                             F.where(turn > -1.5, F.ones_like(turn) * -outer, F.ones_like(turn) * -far))))
+        hi = F.where(turn > 1.5, F.ones_like(turn) * far, F.where(turn > 0.5, F.ones_like(turn) * outer,
+                     F.where(turn > -0.5, F.ones_like(turn) * inner,
+                             F.where(turn > -1.5, F.ones_like(turn) * -inner, F.ones_like(turn) * -outer))))
+        has = F.abs(turn) < 2.5
+        yaw_pred = F.slice_axis(pred, axis=1, begin=0, end=1).reshape((-1,))
+        hinge = F.square(F.relu(lo - yaw_pred)) + F.square(F.relu(yaw_pred - hi))
+        return total + self.turn_weight * has * hinge

@@ -28,10 +28,23 @@ __all__ = [
     "ensure_pack",
     "PackedDataset",
     "BatchLoader",
+    "NO_TURN",
+    "turn_from_class",
     "measure_loader",
 ]
 
 PACK_VERSION = 1
+
+
+#: `turn` of a row without a human pose class (outside -2..2; a mirror flip keeps it outside).
+NO_TURN = 9.0
+
+
+def turn_from_class(pose_class: np.ndarray) -> np.ndarray:
+    """MTFL's human class 1..5 as a signed turn 2..-2 (> 0: nose toward image-left, the sign of yaw);
+    rows without a class get NO_TURN."""
+    c = np.asarray(pose_class)
+    return np.where((c >= 1) & (c <= 5), 3.0 - c, NO_TURN).astype(np.float32)
 
 
 def _context_region(box: np.ndarray, context: float) -> Tuple[float, float, float, float]:
@@ -125,7 +138,9 @@ class PackedDataset:
             z = np.load(p / "labels.npz")
             sel = np.ones(len(z["poses"]), dtype=bool) if wanted is None else np.isin(z["split"], list(wanted))
             idx = np.nonzero(sel)[0]
+            cls = z["pose_class"][idx] if "pose_class" in z.files else np.zeros(len(idx), dtype=np.int64)
             parts.append({"pack": np.full(len(idx), k, dtype=np.int32), "row": idx.astype(np.int64),
+                          "turn": turn_from_class(cls),
                           "poses": z["poses"][idx], "boxes": z["boxes"][idx], "landmarks": z["landmarks"][idx],
                           "source": z["source"][idx], "identity": z["identity"][idx],
                           "synthetic": z["synthetic"][idx], "split": z["split"][idx]})
@@ -134,6 +149,7 @@ class PackedDataset:
         self.poses, self.boxes, self.landmarks = cat["poses"], cat["boxes"], cat["landmarks"]
         self.source, self.identity = cat["source"], cat["identity"]
         self.synthetic, self.split = cat["synthetic"], cat["split"]
+        self.turn = cat["turn"]  # signed human turn class per row (NO_TURN without one)
         self.paths = [str(Path(p)) for p in packs]
 
     def __len__(self) -> int:
@@ -147,6 +163,8 @@ class PackedDataset:
 class BatchLoader:
     """Batches of (uint8 NHWC crops, float32 (N, 3) poses) from a PackedDataset, prepared in a thread.
 
+    With `with_turn` the labels are (N, 4): the pose and the signed human turn class (flipped with the crop).
+
     `augment=None` gives the deterministic test crops. Order is a permutation seeded by (seed, epoch), so a
     resumed run sees the same batches; `start_batch` skips the batches already trained; `shard`=(rank, n)
     gives worker `rank` every n-th batch-sized slice (dist kvstore); every shard has the same length.
@@ -155,8 +173,9 @@ class BatchLoader:
     def __init__(self, dataset: PackedDataset, batch_size: int, size: int, preset: str = "gazenet",
                  augment: Optional[AugmentConfig] = None, shuffle: bool = True, seed: int = 0, epoch: int = 0,
                  start_batch: int = 0, drop_last: bool = True, prefetch: int = 3,
-                 shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None):
+                 shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None, with_turn: bool = False):
         self.dataset = dataset
+        self.with_turn = bool(with_turn)
         self.batch_size = int(batch_size)
         self.size = int(size)
         self.preset = preset
@@ -180,16 +199,17 @@ class BatchLoader:
     def _make(self, b: int):
         idx = self._batches[b]
         crops = np.empty((len(idx), self.size, self.size, 3), dtype=np.uint8)
-        poses = np.empty((len(idx), 3), dtype=np.float32)
+        poses = np.empty((len(idx), 4 if self.with_turn else 3), dtype=np.float32)
         rng = np.random.default_rng([self.seed, self.epoch, b, 7])
         ds = self.dataset
         for j, i in enumerate(idx):
             img = ds.image(i)
+            label = np.append(ds.poses[i], ds.turn[i]) if self.with_turn else ds.poses[i]
             if self.augment is None:
                 crops[j] = eval_crop(img, ds.boxes[i], self.size, self.preset)
-                poses[j] = ds.poses[i]
+                poses[j] = label
             else:
-                crops[j], poses[j], _ = augment_sample(img, ds.boxes[i], ds.poses[i], rng, self.augment,
+                crops[j], poses[j], _ = augment_sample(img, ds.boxes[i], label, rng, self.augment,
                                                        ds.landmarks[i])
         return crops, poses
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path

@@ -26,8 +26,9 @@ import numpy as np
 
 from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.geometry import decode_bins
-from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
+from gazenet_app.core.transforms import normalize
 from gazenet_app.training.augment import AugmentConfig
+from gazenet_app.training.losses import TURN_BOUNDS
 
 __all__ = [
     "RUNS_DIR_ENV",
@@ -80,6 +81,8 @@ class TrainConfig:
     lr_schedule: str = "cosine"
     alpha: float = 2.0
     loss: str = "mse"
+    turn_weight: float = 0.0  # weight of the human-class yaw hinge (losses.HopenetLoss); 0 = off
+    turn_bounds: List[float] = field(default_factory=lambda: list(TURN_BOUNDS))
     freeze_blocks: Optional[int] = None
     freeze_bn: bool = False
     devices: str = "cpu:0"
@@ -340,7 +343,8 @@ class PoseTrainer:
         self.split = SplitNet(self.net, cfg.freeze_blocks, cfg.freeze_bn, cfg.hybridize)
         for p in self.split.head_params:
             p.lr_mult = cfg.head_lr_mult
-        self.loss_fn = HopenetLoss(alpha=cfg.alpha, kind=cfg.loss)
+        self.loss_fn = HopenetLoss(alpha=cfg.alpha, kind=cfg.loss, turn_weight=cfg.turn_weight,
+                                   turn_bounds=cfg.turn_bounds)
         if cfg.hybridize:
             self.loss_fn.hybridize(static_alloc=True, static_shape=True)
         self.batches_per_epoch = self._n_batches()
@@ -402,7 +406,7 @@ class PoseTrainer:
         return BatchLoader(self.train_set, self.cfg.batch_size, self.cfg.input_size, self.cfg.crop,
                            augment=self.cfg.augment_config(), shuffle=True, seed=self.cfg.seed, epoch=epoch,
                            start_batch=start_batch, shard=(self.rank, self.num_workers),
-                           max_batches=self.cfg.max_batches)
+                           max_batches=self.cfg.max_batches, with_turn=self.cfg.turn_weight > 0)
 
     # --------------------------------------------------------------------------------------------- training
     def train_step(self, crops: np.ndarray, poses: np.ndarray) -> float:

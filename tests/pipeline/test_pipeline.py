@@ -21,7 +21,8 @@ def painted_frame(index: int = 0) -> Frame:
     preset = get_crop_preset("gazenet")
     for b, c in zip(BOXES, COLORS):
         x1, y1, x2, y2 = expand_box((b.x1 + 1, b.y1 + 1, b.x2 + 1, b.y2 + 1), preset)
-        rgb[int(np.floor(y1)) - 2:int(np.ceil(y2)) + 2, int(np.floor(x1)) - 2:int(np.ceil(x2)) + 2] = c
+        m = 6  # crops shrunk more than 2x are area-filtered first: they read a few pixels past the region
+        rgb[max(0, int(np.floor(y1)) - m):int(np.ceil(y2)) + m, max(0, int(np.floor(x1)) - m):int(np.ceil(x2)) + m] = c
     return Frame(index, index * 40.0, rgb, "clip.avi")
 
 

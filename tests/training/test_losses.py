@@ -79,3 +79,51 @@ def test_shao_huber_is_linear_for_large_errors():
     ce1 = -np.log(1 / 66.0)
     assert l1 - ce1 == pytest.approx(50 - 1.5, rel=1e-4)
     assert l2 - l1 == pytest.approx(10.0, rel=1e-4)
+
+
+def _logits_for(yaws: np.ndarray) -> np.ndarray:
+    """Sharp logits whose yaw expectation sits near `yaws` (pitch, roll near 0)."""
+    from gazenet_app.core.geometry import angle_to_bin
+
+    logits = np.full((len(yaws), 3, 66), -20.0)
+    for i, y in enumerate(yaws):
+        for a, v in enumerate((y, 0.0, 0.0)):
+            b = int(angle_to_bin(np.array(v)))
+            logits[i, a, b] = 20.0
+    return logits
+
+
+def test_human_turn_hinge_only_outside_the_class_interval():
+    from gazenet_app.training.pack import NO_TURN
+
+    yaws = np.array([20.0, 20.0, 20.0, 40.0, -40.0, 20.0])
+    # turn 1 (turned left: [12.45, 31)) is satisfied by yaw ~20; turn 0 (frontal) and 2 (profile) are not;
+    # 2 at 40 and -2 at -40 are satisfied; a row without a class pays nothing whatever its yaw
+    turn = np.array([1.0, 0.0, 2.0, 2.0, -2.0, NO_TURN])
+    logits = _logits_for(yaws)
+    angles = np.column_stack([yaws, np.zeros((6, 2))])
+    x = mx.nd.array(logits, dtype="float64")
+    base = HopenetLoss(alpha=1.0)(x, mx.nd.array(angles, dtype="float64")).asnumpy()
+    with_turn = HopenetLoss(alpha=1.0, turn_weight=0.5)(
+        x, mx.nd.array(np.column_stack([angles, turn]), dtype="float64")).asnumpy()
+    extra = with_turn - base
+    pred = decode_bins(logits)[:, 0]
+    np.testing.assert_allclose(extra[[0, 3, 4, 5]], 0.0, atol=1e-9)
+    assert extra[1] == pytest.approx(0.5 * (pred[1] - 12.45) ** 2, rel=1e-6)
+    assert extra[2] == pytest.approx(0.5 * (31.0 - pred[2]) ** 2, rel=1e-6)
+    with pytest.raises(ValueError, match="turn_bounds"):
+        HopenetLoss(turn_weight=1.0, turn_bounds=(30.0, 10.0))
+
+
+def test_human_turn_hinge_gradient_pulls_yaw_into_the_interval():
+    logits = mx.nd.array(np.random.default_rng(2).normal(size=(1, 3, 66)), dtype="float64")
+    yaw = float(decode_bins(logits.asnumpy())[0, 0])
+    turn = 2.0 if yaw < 31 else -2.0  # a class the current yaw is outside of
+    target = mx.nd.array([[yaw, 0.0, 0.0, turn]], dtype="float64")  # no regression pull: yaw is the label
+    logits.attach_grad()
+    with autograd.record():
+        loss = HopenetLoss(alpha=1.0, turn_weight=1.0)(logits, target)
+    loss.backward()
+    step = logits - 0.5 * logits.grad
+    moved = float(decode_bins(step.asnumpy())[0, 0]) - yaw
+    assert moved * turn > 0  # toward the profile side the human class names

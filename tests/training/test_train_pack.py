@@ -77,3 +77,29 @@ def test_loader_reraises_worker_errors(tiny_pose_dataset):
 def test_measure_loader_reports_a_rate(tiny_pose_dataset):
     ds = PackedDataset(ensure_pack(tiny_pose_dataset, size=32, progress=False))
     assert measure_loader(ds, batch_size=8, size=24, batches=2) > 0
+
+
+def test_loader_carries_the_human_turn_and_flips_it_with_the_crop(tmp_path):
+    from fixtures.pose_dataset import make_pose_dataset
+    from gazenet_app.training.dataset_format import read_labels, write_labels
+    from gazenet_app.training.pack import NO_TURN, turn_from_class
+
+    np.testing.assert_array_equal(turn_from_class(np.array([1, 2, 3, 4, 5, 0])), [2, 1, 0, -1, -2, NO_TURN])
+    data = make_pose_dataset(tmp_path / "d", n=16)
+    rows = read_labels(data / "labels.csv")
+    for i, r in enumerate(rows):  # classes on half the rows
+        r["pose_class"] = str(1 + i % 5) if i % 2 == 0 else ""
+    write_labels(data / "labels.csv", rows)
+    ds = PackedDataset(ensure_pack(data, size=32, progress=False))
+    np.testing.assert_array_equal(ds.turn[::2], [3.0 - (1 + i % 5) for i in range(0, 16, 2)])
+    assert (ds.turn[1::2] == NO_TURN).all()
+    plain = AugmentConfig(size=24, flip_p=0.0)
+    flipped = AugmentConfig(size=24, flip_p=1.0)
+    (_, a), = BatchLoader(ds, 16, 24, augment=plain, shuffle=False, with_turn=True)
+    (_, b), = BatchLoader(ds, 16, 24, augment=flipped, shuffle=False, with_turn=True)
+    assert a.shape == (16, 4)
+    np.testing.assert_allclose(a[:, 3], ds.turn)
+    np.testing.assert_allclose(b[:, 3], -ds.turn)  # mirrored: the human turn changes side with the yaw
+    np.testing.assert_allclose(b[:, 0], -a[:, 0], atol=1e-5)
+    (_, c), = BatchLoader(ds, 16, 24, augment=plain, shuffle=False)
+    assert c.shape == (16, 3)

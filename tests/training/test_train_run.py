@@ -8,7 +8,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gazenet_app.training.pack import BatchLoader, PackedDataset, ensure_pack
+from gazenet_app.training.pack import BatchLoader, PackedDataset
 from gazenet_app.training.trainer import PoseTrainer, SplitNet, TrainConfig, TrainError, backbone_stages
 
 
@@ -134,3 +134,21 @@ def test_resnet_stages_and_bad_configs(tiny_pose_dataset, tmp_path):
         PoseTrainer(_cfg(tiny_pose_dataset, devices="tpu:0"), run_dir=tmp_path / "y", progress=False)
     with pytest.raises(TrainError, match="fewer than one batch"):
         PoseTrainer(_cfg(tiny_pose_dataset, batch_size=64), run_dir=tmp_path / "z", progress=False)
+
+
+def test_human_turn_hinge_trains_on_rows_with_a_class(tmp_path):
+    from fixtures.pose_dataset import make_pose_dataset
+    from gazenet_app.training.dataset_format import read_labels, write_labels
+
+    data = make_pose_dataset(tmp_path / "d", n=32)
+    rows = read_labels(data / "labels.csv")
+    for r in rows[::2]:  # the class a person would give the drawn yaw (1: left profile .. 5: right profile)
+        y = float(r["yaw"])
+        r["pose_class"] = str(1 if y >= 31 else 2 if y >= 12.45 else 3 if y >= -12.45 else 4 if y >= -31 else 5)
+    write_labels(data / "labels.csv", rows)
+    t = PoseTrainer(_cfg(data, epochs=1, turn_weight=1.0), run_dir=tmp_path / "run", progress=False)
+    assert t.loss_fn.turn_weight == 1.0
+    hist = t.fit()
+    assert np.isfinite(hist[0]["train_loss"]) and hist[0]["val"]["n"] == 8
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["turn_weight"] == 1.0 and saved["turn_bounds"] == [12.45, 31.0]
