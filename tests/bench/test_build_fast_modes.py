@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,16 +10,13 @@ import numpy as np
 import pytest
 
 from fixtures.models import make_tiny_pose_model
+from fixtures.scripts import load_script
 from gazenet_app.model_zoo import modes, store
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_fast_modes.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("build_fast_modes", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("build_fast_modes")
 
 
 def _dataset(folder: Path, splits=("train",) * 6 + ("val",) * 4 + ("test",) * 2) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,15 +9,12 @@ import cv2
 import numpy as np
 
 from fixtures.models import make_tiny_pose_model
+from fixtures.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "flip_average_gain.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("flip_average_gain", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("flip_average_gain")
 
 
 def _dataset(folder: Path) -> Path:

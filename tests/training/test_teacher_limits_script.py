@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "teacher_limits.py"
+from fixtures.scripts import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("teacher_limits", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("teacher_limits")
 
 
 def test_subset_spread_brackets_the_all_faces_value(tmp_path):
