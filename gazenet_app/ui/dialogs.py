@@ -142,8 +142,8 @@ def about_html(version: str, model_name: Optional[str], card: Dict[str, Any], li
              "re-implemented in MXNet/Gluon, with face detection, tracking and smoothing.</p>"]
     if model_name:
         parts.append(f"<h3>Active model: {e(model_name)}</h3><table>")
-        for key in ("description", "architecture", "backbone", "input_size", "precision", "training", "eval",
-                    "source"):
+        for key in ("description", "architecture", "backbone", "input_size", "precision", "flip_average",
+                    "training", "eval", "source"):
             if key in card and card[key] not in (None, "", [], {}):
                 value = card[key]
                 if isinstance(value, dict):
