@@ -15,7 +15,7 @@ def _flag(action: argparse.Action) -> str:
     if action.option_strings and action.nargs != 0:
         meta = action.metavar or (("{" + ",".join(map(str, action.choices)) + "}") if action.choices
                                   else action.dest.upper())
-        name += f" {meta}"
+        name += f" {' '.join(meta) if isinstance(meta, tuple) else meta}"
     return f"`{name}`"
 
 
