@@ -137,7 +137,8 @@ def run(args) -> int:
                 card_eval.setdefault(name, {}).update(mev.card_eval(name, {
                     f"mae_vs_teacher_yaw45_{k}": (agree[k], agree["n"]) for k in ("yaw", "pitch", "roll", "mean")},
                     "teacher", command).get(name, {}))
-        aflw = [r for r in rows if r["source"] == "mtfl_aflw"]
+        real = [r for r in rows if r["synthetic"] != "1"]  # human classes and eye lines belong to real photos
+        aflw = [r for r in real if r["source"] == "mtfl_aflw"]
         if aflw:
             results[f"aflw ({path.parent.name})"] = ev.aflw_checks(aflw, poses, train_rows)
             results[f"roll_vs_eye_line ({path.parent.name})"] = ev.roll_vs_eye_line(aflw, poses)
@@ -166,8 +167,8 @@ def run(args) -> int:
                         "median_abs_spearman_all_frames": (full["median_abs_spearman"], full["frames"]),
                         "min_abs_spearman_all_frames": (full["min_abs_spearman"], full["frames"])}, "true",
                         command))
-        if not aflw and not umist:
-            results[f"roll_vs_eye_line ({path.parent.name})"] = ev.roll_vs_eye_line(rows, poses)
+        if real and not aflw and not umist:
+            results[f"roll_vs_eye_line ({path.parent.name})"] = ev.roll_vs_eye_line(real, poses)
     if args.dataset:
         from gazenet_app.training.readers import filter_pose_range, read_dataset
 

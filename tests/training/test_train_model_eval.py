@@ -78,3 +78,4 @@ def test_renders_get_the_large_pose_band_in_the_report_and_card(tmp_path, tiny_p
     card = rep["card_eval"]["renders"]
     assert card["mae_vs_synthetic_yaw60_90_yaw"]["n"] == n_big and card["mae_vs_synthetic_mean"]["n"] == 40
     assert card["mae_vs_synthetic_yaw60_90_yaw"]["label_source"] == "synthetic"
+    assert not any(k.startswith("roll_vs_eye_line") for k in rep)  # renders have no human eye line
