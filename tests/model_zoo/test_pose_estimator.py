@@ -107,3 +107,23 @@ def test_flip_average_is_mirror_antisymmetric_and_follows_the_card(tmp_path, tin
     assert "flip-averaged" in repr(model)
     np.testing.assert_allclose(model.predict_crops(crops), a, atol=1e-3)
     assert model.predict_crops(crops[:0]).shape == (0, 3)
+
+
+def test_resnet_int8_graph_is_fully_fused(tmp_path):
+    """Every ReLU of the ResNet folds into its convolution: the INT8 graph holds fused convolutions and one
+    quantize of the input, no fp32 ReLU with a dequantize/quantize pair around it (that cost 2x in speed)."""
+    import json
+    from collections import Counter
+
+    from gazenet_app.model_zoo.precision import quantize_net_int8
+
+    mx.random.seed(0)
+    net = get_hopenet("resnet50", input_size=64)
+    calib = np.random.RandomState(0).normal(size=(4, 3, 64, 64)).astype(np.float32)
+    qnet = quantize_net_int8(net, calib)
+    qnet(mx.nd.array(calib[:1])).wait_to_read()
+    qnet.export(str(tmp_path / "q"))
+    ops = Counter(n["op"] for n in json.loads((tmp_path / "q-symbol.json").read_text())["nodes"])
+    assert ops["_sg_mkldnn_conv"] == 53  # 49 convs with a ReLU folded in + 4 shortcut projections
+    assert ops["_contrib_quantize_v2"] == 1
+    assert not {"relu", "Activation", "_contrib_dequantize"} & set(ops)
