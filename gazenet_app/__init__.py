@@ -13,5 +13,11 @@ __all__ = ["__version__"]
 # which the naive engine does in the calling thread with one pool, at no cost to training speed.
 # `python scripts/measure_engine.py` shows both; set MXNET_ENGINE_TYPE yourself to override.
 os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
+# Left unset, MXNet lowers the calling thread's OpenMP thread count when it loads (to 1 on a 2-vCPU machine), so
+# oneDNN ran the pose network on one core in the CLI; and changing the count later in the process (as
+# torch.set_num_threads does) makes kernels created under the old count return wrong numbers. Use every usable
+# CPU from the start: `python scripts/measure_omp_threads.py`; set OMP_NUM_THREADS yourself to override.
+os.environ.setdefault("OMP_NUM_THREADS",
+                      str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 __version__ = "0.1.0"

@@ -11,8 +11,9 @@ the same network-ready batch; a call is host array in -> forward -> host array o
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -91,9 +92,33 @@ def _flip_averaged(forward: Callable[[np.ndarray], Any], card: Dict[str, Any]) -
     return both
 
 
+@contextmanager
+def torch_threads(n: Optional[int]) -> Iterator[None]:
+    """PyTorch intra-op threads = n inside the block, the previous count restored after.
+
+    PyTorch and MXNet share one OpenMP runtime: `torch.set_num_threads` changes the calling thread's OpenMP
+    count, and oneDNN kernels MXNet created under the old count then return wrong numbers. So the count is
+    changed only while the bench's own networks (created inside the block) run, and only if it differs.
+    """
+    try:
+        import torch
+    except Exception:  # no (working) torch: the reference rows say so themselves
+        yield
+        return
+    prev = torch.get_num_threads()
+    change = bool(n) and int(n) != prev
+    if change:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        if change:
+            torch.set_num_threads(prev)
+
+
 def reference_candidates(backbone: str = "resnet50", input_size: int = 224,
                          modes: Sequence[str] = ("torch", "fp32", "fused", "int8"), calib: int = 32,
-                         seed: int = 0, torch_threads: Optional[int] = None) -> List[Candidate]:
+                         seed: int = 0) -> List[Candidate]:
     """The same-architecture rows: torch reference + gazenet fp32/fused/int8 with the same random weights."""
     from gazenet_app.model_zoo.hopenet import get_hopenet
     from gazenet_app.model_zoo.precision import fuse_net, quantize_net_int8
@@ -116,8 +141,6 @@ def reference_candidates(backbone: str = "resnet50", input_size: int = 224,
         return [Candidate(m, backbone, input_size, True, what, skipped=reason if m == "torch" else
                           "needs the PyTorch reference weights: " + reason, mae_delta=NOT_APPLICABLE)
                 for m in modes]
-    if torch_threads:
-        tr.torch.set_num_threads(int(torch_threads))
     tnet = tr.randomize_(tr.TorchHopenet(backbone), seed).eval()
     weights = hopenet_to_gluon(tr.state_dict_numpy(tnet))
 

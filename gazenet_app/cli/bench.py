@@ -296,7 +296,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the bench, print the table, write --json."""
     threads, applied = _set_threads(args.threads)
 
-    from gazenet_app.benchmark.networks import measure_candidates, model_candidates, reference_candidates
+    from gazenet_app.benchmark.networks import (measure_candidates, model_candidates, reference_candidates,
+                                                torch_threads)
     from gazenet_app.benchmark.report import bench_document, format_table, machine_info, thread_info
     from gazenet_app.core.errors import GazenetError
 
@@ -309,21 +310,21 @@ def run(args: argparse.Namespace) -> int:
                         "per-round ratios to the PyTorch row at the same batch",
                         "network rows time host array -> forward -> host array on network-ready input"]
     candidates = []
-    if not args.no_reference:
-        log.info("building the same-architecture rows (%s %d px)", args.backbone, args.input_size)
-        candidates += reference_candidates(args.backbone, args.input_size, modes, calib=args.calib,
-                                           torch_threads=threads)
-    base, why = _resolve_base(args.model)
-    if base is None:
-        notes.append(why)
-        log.warning("%s", why)
-    else:
-        candidates += model_candidates(base)
-    if "torch" in sys.modules:
-        machine["torch"] = sys.modules["torch"].__version__
-    rows = measure_candidates(candidates, batches=args.batches, rounds=args.rounds, warmup=args.warmup,
-                              burst=args.burst,
-                              progress=lambda m: log.info("timing %s", m)) if candidates else []
+    with torch_threads(threads if not args.no_reference else None):
+        if not args.no_reference:
+            log.info("building the same-architecture rows (%s %d px)", args.backbone, args.input_size)
+            candidates += reference_candidates(args.backbone, args.input_size, modes, calib=args.calib)
+        base, why = _resolve_base(args.model)
+        if base is None:
+            notes.append(why)
+            log.warning("%s", why)
+        else:
+            candidates += model_candidates(base)
+        if "torch" in sys.modules:
+            machine["torch"] = sys.modules["torch"].__version__
+        rows = measure_candidates(candidates, batches=args.batches, rounds=args.rounds, warmup=args.warmup,
+                                  burst=args.burst,
+                                  progress=lambda m: log.info("timing %s", m)) if candidates else []
     pipeline: List[dict] = []
     memory: Dict[str, Any] = {}
     keep = args.workdir is not None

@@ -93,3 +93,33 @@ def test_end_to_end_and_memory_rows_with_real_faces(user_dir, faces_dir, tmp_pat
     mem = doc["memory"]["annotate"]
     assert mem["returncode"] == 0 and mem["peak_rss_mb"] > 50 and mem["frames"] == 6
     assert doc["memory"]["app"]["skipped"] == "--no-app-memory"
+
+
+def test_torch_threads_are_restored_after_the_bench():
+    torch = pytest.importorskip("torch")
+    from gazenet_app.benchmark.networks import torch_threads
+
+    before = torch.get_num_threads()
+    other = 1 if before != 1 else 2
+    with torch_threads(other):
+        assert torch.get_num_threads() == other
+    assert torch.get_num_threads() == before  # MXNet kernels made under `before` stay valid
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+
+
+def test_package_sets_the_openmp_thread_count_before_mxnet_loads():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    code = "import os, gazenet_app; print(os.environ['OMP_NUM_THREADS'], len(os.sched_getaffinity(0)))"
+    got, cpus = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                               check=True).stdout.split()
+    assert got == cpus
+    env["OMP_NUM_THREADS"] = "1"  # the user's setting wins
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.split()[0] == "1"
