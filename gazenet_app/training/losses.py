@@ -88,14 +88,15 @@ class HopenetLoss(HybridBlock):
         total = (wy * yaw + wp * pitch + wr * roll).reshape((-1,))
         if turn is None:
             return total
-        # the class's yaw interval [lo, hi): 2 -> [outer, inf), 1 -> [inner, outer), 0 -> [-inner, inner), ...
+        # the class's yaw interval [edge(t - 0.5), edge(t + 0.5)): 2 -> [outer, far), 1 -> [inner, outer),
+        # 0 -> [-inner, inner), ...; the edge between two classes is symmetric in the turn
         inner, outer, far = self.turn_bounds[0], self.turn_bounds[1], 1e4
-        lo = F.where(turn > 1.5, F.ones_like(turn) * outer, F.where(turn > 0.5, F.ones_like(turn) * inner,
-                     F.where(turn > -0.5, F.ones_like(turn) * -inner,
-                             F.where(turn > -1.5, F.ones_like(turn) * -outer, F.ones_like(turn) * -far))))
-        hi = F.where(turn > 1.5, F.ones_like(turn) * far, F.where(turn > 0.5, F.ones_like(turn) * outer,
-                     F.where(turn > -0.5, F.ones_like(turn) * inner,
-                             F.where(turn > -1.5, F.ones_like(turn) * -inner, F.ones_like(turn) * -outer))))
+
+        def edge(u):
+            a, one = F.abs(u), F.ones_like(u)
+            return F.sign(u) * F.where(a < 1, one * inner, F.where(a < 2, one * outer, one * far))
+
+        lo, hi = edge(turn - 0.5), edge(turn + 0.5)
         has = F.abs(turn) < 2.5
         yaw_pred = F.slice_axis(pred, axis=1, begin=0, end=1).reshape((-1,))
         hinge = F.square(F.relu(lo - yaw_pred)) + F.square(F.relu(yaw_pred - hi))
