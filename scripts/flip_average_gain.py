@@ -45,14 +45,14 @@ def _val_rows(folder: Path, limit: int, seed: int) -> List[Dict[str, str]]:
     return rows
 
 
-def class_figures(yaw: np.ndarray, cls: np.ndarray) -> Dict[str, Any]:
-    """|Spearman| of yaw with the human class and sign errors on turned classes (1, 2: nose to image-left)."""
-    from scipy.stats import spearmanr
+def class_figures(rows: List[Dict[str, str]], yaw: np.ndarray) -> Dict[str, Any]:
+    """|Spearman| of yaw with the human class and sign errors on turned classes, scored as `gazenet evaluate`
+    scores them (`training.evaluate.aflw_checks`) on these rows."""
+    from gazenet_app.training.evaluate import aflw_checks
 
-    turned = cls != 3
-    wrong = ((cls <= 2) & (yaw < 0)) | ((cls >= 4) & (yaw > 0))
-    return {"n": int(len(yaw)), "abs_spearman_yaw_class": float(abs(spearmanr(yaw, cls).correlation)),
-            "sign_errors_turned": int((wrong & turned).sum()), "n_turned": int(turned.sum())}
+    res = aflw_checks(rows, {r["path"]: (float(y), 0.0, 0.0) for r, y in zip(rows, yaw)})
+    return {"n": res["n"], "abs_spearman_yaw_class": abs(res["spearman_yaw_class"]),
+            "sign_errors_turned": res["sign_errors"]["wrong"], "n_turned": res["sign_errors"]["n_turned"]}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -74,10 +74,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         boxes = [[float(r[k]) for k in ("x1", "y1", "x2", "y2")] for r in rows]
         true = np.array([[float(r[k]) for k in ("yaw", "pitch", "roll")] for r in rows])
         has_cls = np.array([bool((r.get("pose_class") or "").strip()) and r.get("synthetic") == "0" for r in rows])
-        cls = np.array([int(r["pose_class"]) for r, c in zip(rows, has_cls) if c], dtype=int)
+        cls_rows = [r for r, c in zip(rows, has_cls) if c]
         entry: Dict[str, Any] = {"n": len(rows)}
         if has_cls.any():
-            entry["teacher_on_class_faces"] = class_figures(true[has_cls, 0], cls)
+            entry["teacher_on_class_faces"] = class_figures(cls_rows, true[has_cls, 0])
         for flip in (False, True):
             model.flip_average = flip
             pred = predict_boxes(model, imgs, boxes)
@@ -85,7 +85,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             res: Dict[str, Any] = {"mae": {k: float(v) for k, v in zip(("yaw", "pitch", "roll"), err.mean(axis=0))}}
             res["mae"]["mean"] = float(err.mean())
             if has_cls.any():
-                res["class_faces"] = class_figures(pred[has_cls, 0], cls)
+                res["class_faces"] = class_figures(cls_rows, pred[has_cls, 0])
             entry["flip_on" if flip else "flip_off"] = res
         report["datasets"][folder.name] = entry
         print(f"{folder.name} (val, n={len(rows)})")
