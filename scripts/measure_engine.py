@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import sys, time, numpy as np
+import sys, numpy as np
 import mxnet as mx
 from gazenet_app.model_zoo.pose import load_pose_model
 from gazenet_app.model_zoo.store import resolve_model
@@ -23,12 +23,9 @@ if sys.argv[2] == "after_op":  # read another model's weights first, as switchin
     read_params_file(resolve_model(sys.argv[3]).params_path)
 m = load_pose_model(sys.argv[1])
 x = np.random.default_rng(0).integers(0, 255, (1, m.input_size, m.input_size, 3), dtype=np.uint8)
-for _ in range(10):
-    m.predict_crops(x)
-ts = []
-for _ in range(100):
-    t = time.perf_counter(); m.predict_crops(x); ts.append(time.perf_counter() - t)
-print(f"{1000 * float(np.median(ts)):.2f}")
+from gazenet_app.benchmark.timing import median, paired_rounds
+ts = paired_rounds({"m": lambda: m.predict_crops(x)}, 100, warmup=10)["m"]
+print(f"{1000 * median(ts):.2f}")
 """
 
 

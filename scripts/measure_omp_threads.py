@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import ctypes, os, sys, time, numpy as np
+import ctypes, sys, numpy as np
 if sys.argv[3] == "raw":          # MXNet alone, as before gazenet set the default
     import mxnet as mx
 else:
@@ -26,12 +26,9 @@ omp = ctypes.CDLL("libgomp.so.1").omp_get_max_threads()
 from gazenet_app.model_zoo.pose import load_pose_model
 m = load_pose_model(sys.argv[1])
 x = np.random.default_rng(0).integers(0, 255, (int(sys.argv[2]), m.input_size, m.input_size, 3), dtype=np.uint8)
-for _ in range(5):
-    m.predict_crops(x)
-ts = []
-for _ in range(40):
-    t = time.perf_counter(); m.predict_crops(x); ts.append(time.perf_counter() - t)
-print(f"{omp} {1000 * float(np.median(ts)):.2f}")
+from gazenet_app.benchmark.timing import median, paired_rounds
+ts = paired_rounds({"m": lambda: m.predict_crops(x)}, 40, warmup=5)["m"]
+print(f"{omp} {1000 * median(ts):.2f}")
 """
 
 
