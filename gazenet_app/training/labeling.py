@@ -3,7 +3,8 @@
 Each face is cut out as a square region of `CANVAS_SCALE` x its canonical box (the face not tightly cropped),
 resized to `size`; FaceMesh runs on the same region at 256 px. Faces the teacher is unsure of are dropped and
 counted by reason: no face found, a mesh that disagrees with the human landmarks (another face, a failed fit),
-or a poor alignment to the canonical face.
+or a poor alignment to the canonical face. Where the face has human landmarks, the label's yaw is fused with
+theirs (`teacher.fuse_landmark_yaw`); the mesh fit itself is kept unchanged for synthesis.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from gazenet_app.core.transforms import canonical_box_from_landmarks, crop_face
 from gazenet_app.training.dataset_format import LABELS_NAME, MESHES_NAME, make_row, write_labels
 from gazenet_app.training.sources import SourceRecord
 from gazenet_app.training.splits import assign_split
-from gazenet_app.training.teacher import TEACHER_INPUT_SIZE, FaceMeshTeacher, MeshFit
+from gazenet_app.training.teacher import (LANDMARK_YAW_WEIGHT, TEACHER_INPUT_SIZE, FaceMeshTeacher, MeshFit,
+                                          fuse_landmark_yaw)
 
 __all__ = ["CANVAS_SCALE", "MAX_LANDMARK_ERROR", "MAX_FIT_RMS", "LabelReport", "face_region",
            "label_one", "label_records"]
@@ -42,11 +44,14 @@ class LabelReport:
     total: int = 0
     kept: int = 0
     relandmarked: int = 0
+    landmark_yaw_weight: float = 0.0
+    yaw_fused: int = 0
     dropped: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> Dict:
         """Plain dict for JSON."""
         return {"total": self.total, "kept": self.kept, "landmarks_from_mesh": self.relandmarked,
+                "landmark_yaw_weight": self.landmark_yaw_weight, "yaw_fused_with_human_landmarks": self.yaw_fused,
                 "dropped": dict(self.dropped)}
 
 
@@ -110,11 +115,15 @@ def label_one(teacher: FaceMeshTeacher, rgb: np.ndarray, landmarks: Optional[np.
 
 
 def label_records(records: Sequence[SourceRecord], out_dir: Path, size: int = 128, val_fraction: float = 0.1,
-                  seed: int = 0, progress: Optional[Callable[[int], None]] = None) -> LabelReport:
-    """Label records into out_dir (images/, labels.csv, meshes.npz, label_report.json); returns the counts."""
+                  seed: int = 0, progress: Optional[Callable[[int], None]] = None,
+                  landmark_yaw_weight: float = LANDMARK_YAW_WEIGHT) -> LabelReport:
+    """Label records into out_dir (images/, labels.csv, meshes.npz, label_report.json); returns the counts.
+
+    `landmark_yaw_weight`: share of the human landmarks' yaw in the label (0 = FaceMesh alone).
+    """
     out_dir = Path(out_dir)
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
-    report = LabelReport(total=len(records))
+    report = LabelReport(total=len(records), landmark_yaw_weight=float(landmark_yaw_weight))
     rows: List[Dict[str, str]] = []
     mesh_paths, verts, rots, scales, trans = [], [], [], [], []
     with FaceMeshTeacher() as teacher:
@@ -126,13 +135,16 @@ def label_records(records: Sequence[SourceRecord], out_dir: Path, size: int = 12
             if reason:
                 report.dropped[reason] += 1
                 continue
+            human = lm is not None and not relandmarked
+            pose = fuse_landmark_yaw(fit, lm if human else None, landmark_yaw_weight)
+            report.yaw_fused += int(human and landmark_yaw_weight > 0)
             if lm is None:
                 lm = fit.five_points()
             rel = f"images/{i:06d}.jpg"
             cv2.imwrite(str(out_dir / rel), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR),
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
             split = assign_split(rec.identity, rec.split, val_fraction, seed)
-            rows.append(make_row(rel, fit.pose, lm, rec.source, rec.identity, False, split,
+            rows.append(make_row(rel, pose, lm, rec.source, rec.identity, False, split,
                                  pose_class=rec.pose_class, orig=rec.orig, teacher_rms=fit.rms,
                                  landmarks_from="mesh" if relandmarked or rec.landmarks is None else "human"))
             mesh_paths.append(rel)

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 
 from gazenet_app.core.draw import draw_axes
-from gazenet_app.core.geometry import euler_to_matrix
 from gazenet_app.core.types import HeadPose
 from gazenet_app.training.dataset_format import LABELS_NAME, MESHES_NAME, read_labels
-from gazenet_app.training.render import build_head, render_head
+from gazenet_app.training.render import build_head
+from gazenet_app.training.synth import render_at, source_rotation
 
 __all__ = ["MONTAGE_YAWS", "montage_columns", "write_montage"]
 
@@ -62,9 +62,9 @@ def write_montage(labels: Path, out: Path, faces: int = 6, seed: int = 0, pitch_
             src = rgb.copy()
             _text(src, f"src {float(r['yaw']):+.0f}/{float(r['pitch']):+.0f}", 11, (255, 255, 0))
             tiles = [src]
+            R_src = source_rotation(r)
             for yaw, pitch in montage_columns(pitch_range):
-                R_off = euler_to_matrix(yaw, pitch, 0.0) @ meshes["rotation"][mi].T
-                img, lm, _ = render_head(rgb, head, R_off)
+                img, lm, _, _ = render_at(rgb, head, R_src, (yaw, pitch, 0.0))
                 tile = img.copy()
                 if teacher is not None:
                     fit = teacher.fit(cv2.resize(img, (256, 256), interpolation=cv2.INTER_LINEAR))

@@ -15,7 +15,7 @@ import multiprocessing as mp
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import cv2
 import numpy as np
@@ -24,9 +24,9 @@ from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.geometry import euler_to_matrix, matrix_to_euler
 from gazenet_app.training.dataset_format import (ALL_COLUMNS, LABELS_NAME, MESHES_NAME, make_row, read_labels,
                                                  write_labels)
-from gazenet_app.training.render import build_head, render_head
+from gazenet_app.training.render import HeadModel, build_head, render_head
 
-__all__ = ["SynthConfig", "sample_targets", "select_sources", "render_face", "synthesize"]
+__all__ = ["SynthConfig", "sample_targets", "select_sources", "source_rotation", "render_at", "synthesize"]
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,20 @@ def select_sources(rows: List[Dict[str, str]], cfg: SynthConfig) -> List[int]:
             if abs(float(r["yaw"])) <= cfg.max_source_yaw and abs(float(r["pitch"])) <= cfg.max_source_pitch]
 
 
-def render_face(image: np.ndarray, mesh: Dict[str, np.ndarray], target_pose) -> tuple:
-    """Render one source face at a target pose: (rgb, landmarks 5x2, label (yaw, pitch, roll), offset euler)."""
-    head = build_head(mesh["vertices"], mesh["rotation"], float(mesh["scale"]), mesh["translation"])
-    R_t = euler_to_matrix(*target_pose)
-    R_off = R_t @ np.asarray(mesh["rotation"]).T
-    rgb, lm, R_label = render_head(image, head, R_off)
-    return rgb, lm, matrix_to_euler(R_label), matrix_to_euler(R_off)
+def source_rotation(row: Dict[str, str]) -> np.ndarray:
+    """The source face's labelled rotation (its labels.csv angles: FaceMesh's, yaw fused with human landmarks)."""
+    return euler_to_matrix(float(row["yaw"]), float(row["pitch"]), float(row["roll"]))
+
+
+def render_at(image: np.ndarray, head: HeadModel, R_source: np.ndarray, target_pose: Sequence[float]) -> tuple:
+    """Render a source face at a target pose: (rgb, landmarks 5x2, label (yaw, pitch, roll), offset euler).
+
+    The offset comes from the source's label, `R_off = R_target @ R_source.T`, so the label is
+    `R_off @ R_source = R_target` (matrices compose; Euler angles do not add).
+    """
+    R_off = euler_to_matrix(*target_pose) @ R_source.T
+    rgb, lm, _ = render_head(image, head, R_off)
+    return rgb, lm, matrix_to_euler(R_off @ R_source), matrix_to_euler(R_off)
 
 
 _STATE: Dict = {}
@@ -91,14 +98,13 @@ def _run_chunk(job) -> tuple:
         bgr = cv2.imread(str(st["src"] / r["path"]), cv2.IMREAD_COLOR)
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         head = build_head(mesh["vertices"], mesh["rotation"], float(mesh["scale"]), mesh["translation"])
+        R_src = source_rotation(r)
         rng = np.random.default_rng([cfg.seed, ri])
         for k, tgt in enumerate(sample_targets(rng, cfg.per_face, cfg)):
-            R_off = euler_to_matrix(*tgt) @ mesh["rotation"].T
-            img, lm, R_label = render_head(rgb, head, R_off)
+            img, lm, label, off = render_at(rgb, head, R_src, tgt)
             rel = f"images/{ri:06d}_{k:02d}.jpg"
             cv2.imwrite(str(st["out"] / rel), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-            off = matrix_to_euler(R_off)
-            out_rows.append(make_row(rel, matrix_to_euler(R_label), lm, r["source"], r["identity"], True, r["split"],
+            out_rows.append(make_row(rel, label, lm, r["source"], r["identity"], True, r["split"],
                                      pose_class="", orig=r["path"], offset_yaw=off[0], offset_pitch=off[1],
                                      offset_roll=off[2]))
     write_labels(st["out"] / "parts" / f"part_{chunk_id:05d}.csv", out_rows)

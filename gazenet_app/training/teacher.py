@@ -19,8 +19,11 @@ from gazenet_app.core.errors import DependencyError
 from gazenet_app.core.geometry import matrix_to_euler
 from gazenet_app.training.facemesh import canonical_vertices, five_points
 
-__all__ = ["MeshFit", "similarity_fit", "fit_pose", "FaceMeshTeacher", "TEACHER_INPUT_SIZE"]
+__all__ = ["MeshFit", "similarity_fit", "fit_pose", "five_point_rotation", "fuse_landmark_yaw", "FaceMeshTeacher",
+           "TEACHER_INPUT_SIZE", "LANDMARK_YAW_WEIGHT"]
 
+#: Weight of the human five landmarks' yaw in the label (chosen on the train split: docs/data.md "Teacher labels").
+LANDMARK_YAW_WEIGHT = 0.7
 #: Side (px) the teacher's input is resized to (FaceMesh was measured here on 256 px inputs).
 TEACHER_INPUT_SIZE = 256
 
@@ -71,6 +74,48 @@ def fit_pose(vertices: np.ndarray) -> MeshFit:
     res = L - (s * P @ R.T + t)
     rms = float(np.sqrt((res ** 2).sum(axis=1).mean()) / max(s, 1e-9))
     return MeshFit(L, R, s, t, rms)
+
+
+def five_point_rotation(landmarks: np.ndarray, fit: MeshFit, iterations: int = 20) -> np.ndarray:
+    """Rotation of the canonical face's five points fitted (scaled orthographic) to 2D landmarks (5x2, the fit's px).
+
+    Gauss-Newton on (rotation increment, log scale, 2D shift), started from the mesh fit: five points and six
+    unknowns, so only a good start makes it well posed (300W-LP's labels come from such landmark fits).
+    """
+    L = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
+    P5 = five_points(canonical_vertices())
+    R = np.array(fit.rotation, dtype=np.float64)
+    s, t = float(fit.scale), np.array(fit.translation[:2], dtype=np.float64)
+    for _ in range(iterations):
+        Q = P5 @ R.T
+        r = (s * Q[:, :2] + t - L).ravel()
+        J = np.zeros((10, 6))
+        J[0::2, 0:3] = s * np.column_stack([np.zeros(5), Q[:, 2], -Q[:, 1]])   # d(omega x q)_x / d omega
+        J[1::2, 0:3] = s * np.column_stack([-Q[:, 2], np.zeros(5), Q[:, 0]])   # d(omega x q)_y / d omega
+        J[:, 3] = (s * Q[:, :2]).ravel()
+        J[0::2, 4] = 1.0
+        J[1::2, 5] = 1.0
+        step = np.linalg.solve(J.T @ J + 1e-6 * s * s * np.eye(6), -J.T @ r)
+        R = cv2.Rodrigues(step[:3])[0] @ R
+        s *= float(np.exp(step[3]))
+        t += step[4:]
+        if np.abs(step[:3]).max() < 1e-7:
+            break
+    return R
+
+
+def fuse_landmark_yaw(fit: MeshFit, landmarks: Optional[np.ndarray],
+                      weight: float = LANDMARK_YAW_WEIGHT) -> Tuple[float, float, float]:
+    """(yaw, pitch, roll): FaceMesh's pose with yaw moved `weight` of the way to the human landmarks' yaw.
+
+    Five human points carry yaw (the nose against the eyes and mouth) but little pitch, so only yaw is fused;
+    without landmarks (or weight 0) the pose is FaceMesh's own.
+    """
+    yaw, pitch, roll = fit.pose
+    if landmarks is None or weight <= 0:
+        return yaw, pitch, roll
+    yaw5 = matrix_to_euler(five_point_rotation(landmarks, fit))[0]
+    return (1.0 - weight) * yaw + weight * yaw5, pitch, roll
 
 
 class FaceMeshTeacher:

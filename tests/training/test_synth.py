@@ -80,3 +80,24 @@ def test_synth_refuses_mixing_test_rows(tmp_path):
     src = _labelled_folder(tmp_path / "src", splits=("train", "test"))
     with pytest.raises(GazenetError, match="test"):
         synthesize(src / "labels.csv", tmp_path / "out", SynthConfig(per_face=1), progress=False)
+
+
+def test_render_label_is_the_target_when_the_source_label_is_not_the_mesh_fit():
+    """A source whose label yaw was fused away from its mesh fit still yields renders labelled exactly the target."""
+    from gazenet_app.core.geometry import matrix_to_euler
+    from gazenet_app.training.facemesh import canonical_vertices
+    from gazenet_app.training.render import build_head
+    from gazenet_app.training.synth import render_at, source_rotation
+
+    R_mesh = euler_to_matrix(4.0, -3.0, 2.0)
+    v = 3.0 * canonical_vertices() @ R_mesh.T + [64.0, 62.0, 0.0]
+    head = build_head(v, R_mesh, 3.0, np.array([64.0, 62.0, 0.0]))
+    img = np.random.default_rng(0).integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    row = make_row("x.jpg", (9.5, -3.0, 2.0), np.zeros((5, 2)), "toy", "toy:0", False, "train")
+    R_src = source_rotation(row)
+    np.testing.assert_allclose(matrix_to_euler(R_src), (9.5, -3.0, 2.0), atol=1e-3)   # csv keeps 3 decimals
+    for target in [(60.0, 10.0, -5.0), (-85.0, -20.0, 15.0)]:
+        rgb, lm, label, off = render_at(img, head, R_src, target)
+        np.testing.assert_allclose(label, target, atol=1e-9)
+        np.testing.assert_allclose(euler_to_matrix(*off) @ R_src, euler_to_matrix(*target), atol=1e-9)
+        assert rgb.shape == img.shape and lm.shape == (5, 2)

@@ -67,3 +67,28 @@ def test_panoptic_frame_matches_true_angles(shared_dir):
     truth = (-float(row["yaw"]), float(row["pitch"]), float(row["roll"]))
     np.testing.assert_allclose(fit.pose, truth, atol=4.0)
     assert np.sign(fit.pose[0]) == np.sign(truth[0]) and np.sign(fit.pose[2]) == np.sign(truth[2])
+
+
+@pytest.mark.parametrize("pose", [(25, -8, 4), (-40, 12, -6), (5, 0, 15)])
+def test_five_point_rotation_recovers_the_pose_from_an_off_start(pose):
+    """Exact five points of a posed face, the fit started 8 deg off in yaw and 5 in pitch: back to the pose."""
+    from gazenet_app.core.geometry import matrix_to_euler
+    from gazenet_app.training.teacher import MeshFit, five_point_rotation
+
+    s, t = 3.0, np.array([64.0, 64.0, 10.0])
+    pts = five_points(_posed(*pose, s=s, t=t))[:, :2]
+    start = MeshFit(np.zeros((468, 3)), euler_to_matrix(pose[0] + 8, pose[1] - 5, pose[2]), 2.7, t + [2, -1, 0], 0.0)
+    np.testing.assert_allclose(matrix_to_euler(five_point_rotation(pts, start)), pose, atol=1e-4)
+
+
+def test_fuse_landmark_yaw_moves_only_yaw_by_the_weight():
+    from gazenet_app.training.teacher import fuse_landmark_yaw
+
+    fit = fit_pose(_posed(10, -6, 3))
+    marks = five_points(_posed(30, -6, 3))[:, :2]          # the human points say yaw 30
+    assert fuse_landmark_yaw(fit, marks, 0.0) == pytest.approx(fit.pose)
+    assert fuse_landmark_yaw(fit, None, 0.7) == pytest.approx(fit.pose)
+    yaw, pitch, roll = fuse_landmark_yaw(fit, marks, 0.7)
+    assert yaw == pytest.approx(0.3 * 10 + 0.7 * 30, abs=0.5)   # the 5-point fit is not exactly (30,-6,3): free pitch
+    assert (pitch, roll) == pytest.approx(fit.pose[1:])
+    assert fuse_landmark_yaw(fit, marks, 1.0)[0] == pytest.approx(30, abs=0.7)
