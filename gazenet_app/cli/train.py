@@ -70,6 +70,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     o.add_argument("--turn-bounds", type=float, nargs=2, default=None, metavar=("INNER", "OUTER"),
                    help="yaw boundaries (deg) frontal|turned and turned|profile for --turn-weight "
                         "(default 12.45 31: the train split's fitted teacher-yaw boundaries, symmetric)")
+    o.add_argument("--real-fraction", type=float, default=None, metavar="F",
+                   help="draw each epoch's rows so that real faces (synthetic 0) make this share of them "
+                        "(default: uniform over rows, i.e. their share of the data)")
     o.add_argument("--freeze-blocks", type=int, default=None,
                    help="backbone stages kept frozen and run outside autograd (stage 0 = stem; default 1 with "
                         "pretrained weights, 0 from scratch)")
@@ -118,7 +121,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 _CFG_KEYS = {"backbone": "backbone", "input_size": "input_size", "crop": "crop", "pretrained": "pretrained",
              "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "head_lr_mult": "head_lr_mult",
              "wd": "wd", "lr_schedule": "lr_schedule", "alpha": "alpha", "loss": "loss",
-             "turn_weight": "turn_weight", "turn_bounds": "turn_bounds",
+             "turn_weight": "turn_weight", "turn_bounds": "turn_bounds", "real_fraction": "real_fraction",
              "freeze_blocks": "freeze_blocks", "freeze_bn": "freeze_bn", "seed": "seed",
              "max_batches": "max_batches", "max_val": "max_val", "device": "devices", "kvstore": "kvstore",
              "pack_size": "pack_size"}

@@ -59,6 +59,17 @@ def _dataset_summary(data_dirs: Iterable[str]) -> List[Dict[str, object]]:
     return out
 
 
+def _teacher_text(datasets: List[Dict[str, object]]) -> str:
+    """How the real faces' labels were made, from the label reports of the datasets."""
+    text = "MediaPipe FaceMesh 468 landmarks aligned to the canonical face model (gazenet data label)"
+    weights = {d["label_report"].get("landmark_yaw_weight", 0.0) for d in datasets if "label_report" in d}
+    fused = sorted(w for w in weights if w)
+    if fused:
+        text += (f"; yaw fused with the yaw of the human five landmarks (weight {', '.join(f'{w:g}' for w in fused)})"
+                 " where a face has them")
+    return text
+
+
 def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: bool = False,
                license_text: str = TRAINING_DATA_TERMS, flip_average: bool = False) -> Dict[str, object]:
     """The model card of a run (without params_sha256, filled in when the weights are written)."""
@@ -73,7 +84,7 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
         "data": [f"{d['folder']} ({', '.join(d.get('sources', []))}; rows {d.get('rows', {})})" for d in datasets]
         or ["unknown"],
         "license": license_text,
-        "teacher": "MediaPipe FaceMesh 468 landmarks aligned to the canonical face model (gazenet data label)",
+        "teacher": _teacher_text(datasets),
         "synthesis": "face profiling renders (gazenet data synth): yaw uniform +-90, pitch/roll +-30",
         **({"human_labels": f"MTFL's human 5-class pose of the train split's real faces, as a squared hinge "
                             f"(weight {cfg['turn_weight']:g}) keeping yaw inside the class's interval (boundaries "
@@ -81,7 +92,7 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
            if cfg.get("turn_weight") else {}),
         "epochs": len(hist),
         "recipe": {**{k: cfg.get(k) for k in ("epochs", "max_batches", "batch_size", "lr", "head_lr_mult", "wd",
-                                               "lr_schedule", "alpha", "loss", "turn_weight", "turn_bounds",
+                                               "lr_schedule", "alpha", "loss", "turn_weight", "turn_bounds", "real_fraction",
                                                "freeze_blocks", "freeze_bn", "seed", "pack_size", "pack_context",
                                                "train_splits", "val_splits")},
                    "augment": TrainConfig.from_dict(cfg).augment_config().to_dict()},

@@ -160,20 +160,33 @@ class PackedDataset:
         return np.asarray(self.images[self.pack_index[i]][self.rows[i]])
 
 
+def _mixed_order(rng: np.random.Generator, real: np.ndarray, fraction: float) -> np.ndarray:
+    """len(real) row indices drawn with replacement so that real rows make `fraction` of them (in expectation)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise DatasetError(f"real fraction must be within 0..1, got {fraction}")
+    n_real = int(real.sum())
+    if (fraction > 0 and n_real == 0) or (fraction < 1 and n_real == len(real)):
+        raise DatasetError(f"real fraction {fraction} asked of a dataset with {n_real} real rows of {len(real)}")
+    p = np.where(real, fraction / max(n_real, 1), (1.0 - fraction) / max(len(real) - n_real, 1))
+    return rng.choice(len(real), size=len(real), replace=True, p=p / p.sum())
+
+
 class BatchLoader:
     """Batches of (uint8 NHWC crops, float32 (N, 3) poses) from a PackedDataset, prepared in a thread.
 
     With `with_turn` the labels are (N, 4): the pose and the signed human turn class (flipped with the crop).
 
     `augment=None` gives the deterministic test crops. Order is a permutation seeded by (seed, epoch), so a
-    resumed run sees the same batches; `start_batch` skips the batches already trained; `shard`=(rank, n)
+    resumed run sees the same batches; with `real_fraction` it is instead a draw (with replacement, same seeding)
+    in which real rows (synthetic == 0) make that share of the epoch, whatever their share of the data; `start_batch` skips the batches already trained; `shard`=(rank, n)
     gives worker `rank` every n-th batch-sized slice (dist kvstore); every shard has the same length.
     """
 
     def __init__(self, dataset: PackedDataset, batch_size: int, size: int, preset: str = "gazenet",
                  augment: Optional[AugmentConfig] = None, shuffle: bool = True, seed: int = 0, epoch: int = 0,
                  start_batch: int = 0, drop_last: bool = True, prefetch: int = 3,
-                 shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None, with_turn: bool = False):
+                 shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None, with_turn: bool = False,
+                 real_fraction: Optional[float] = None):
         self.dataset = dataset
         self.with_turn = bool(with_turn)
         self.batch_size = int(batch_size)
@@ -183,8 +196,13 @@ class BatchLoader:
         self.seed, self.epoch = int(seed), int(epoch)
         self.start_batch = int(start_batch)
         self.prefetch = max(1, int(prefetch))
-        order = (np.random.default_rng([self.seed, self.epoch]).permutation(len(dataset)) if shuffle
-                 else np.arange(len(dataset)))
+        rng = np.random.default_rng([self.seed, self.epoch])
+        if not shuffle:
+            order = np.arange(len(dataset))
+        elif real_fraction is None:
+            order = rng.permutation(len(dataset))
+        else:
+            order = _mixed_order(rng, np.asarray(dataset.synthetic) == 0, float(real_fraction))
         rank, nshard = shard
         nb = len(order) // self.batch_size if drop_last else -(-len(order) // self.batch_size)
         nb = nb // nshard

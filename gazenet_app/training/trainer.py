@@ -83,6 +83,7 @@ class TrainConfig:
     loss: str = "mse"
     turn_weight: float = 0.0  # weight of the human-class yaw hinge (losses.HopenetLoss); 0 = off
     turn_bounds: List[float] = field(default_factory=lambda: list(TURN_BOUNDS))
+    real_fraction: Optional[float] = None  # share of real faces in each epoch's draw; None = uniform over rows
     freeze_blocks: Optional[int] = None
     freeze_bn: bool = False
     devices: str = "cpu:0"
@@ -406,7 +407,8 @@ class PoseTrainer:
         return BatchLoader(self.train_set, self.cfg.batch_size, self.cfg.input_size, self.cfg.crop,
                            augment=self.cfg.augment_config(), shuffle=True, seed=self.cfg.seed, epoch=epoch,
                            start_batch=start_batch, shard=(self.rank, self.num_workers),
-                           max_batches=self.cfg.max_batches, with_turn=self.cfg.turn_weight > 0)
+                           max_batches=self.cfg.max_batches, with_turn=self.cfg.turn_weight > 0,
+                           real_fraction=self.cfg.real_fraction)
 
     # --------------------------------------------------------------------------------------------- training
     def train_step(self, crops: np.ndarray, poses: np.ndarray) -> float:

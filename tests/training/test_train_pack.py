@@ -103,3 +103,32 @@ def test_loader_carries_the_human_turn_and_flips_it_with_the_crop(tmp_path):
     np.testing.assert_allclose(b[:, 0], -a[:, 0], atol=1e-5)
     (_, c), = BatchLoader(ds, 16, 24, augment=plain, shuffle=False)
     assert c.shape == (16, 3)
+
+
+def test_loader_real_fraction_sets_the_share_of_real_faces(tmp_path):
+    from fixtures.pose_dataset import make_pose_dataset
+    from gazenet_app.training.dataset_format import read_labels, write_labels
+    from gazenet_app.training.readers import DatasetError
+
+    data = make_pose_dataset(tmp_path / "d", n=40)
+    rows = read_labels(data / "labels.csv")
+    for i, r in enumerate(rows):  # 4 real rows of 40
+        r["synthetic"] = "0" if i % 10 == 0 else "1"
+    write_labels(data / "labels.csv", rows)
+    ds = PackedDataset(ensure_pack(data, size=32, progress=False))
+    aug = AugmentConfig(size=16)
+    plain = BatchLoader(ds, 40, 16, augment=aug, seed=1)
+    assert sorted(map(int, plain._batches[0])) == list(range(40))   # default: a permutation, as before
+    share = [np.mean(ds.synthetic[BatchLoader(ds, 40, 16, augment=aug, seed=1, epoch=e,
+                                              real_fraction=0.5)._batches[0]] == 0) for e in range(30)]
+    assert 0.4 < np.mean(share) < 0.6
+    a = BatchLoader(ds, 8, 16, augment=aug, seed=2, epoch=3, real_fraction=0.5)
+    b = BatchLoader(ds, 8, 16, augment=aug, seed=2, epoch=3, real_fraction=0.5, start_batch=2)
+    assert [list(x) for x in a._batches] == [list(x) for x in b._batches]   # same draw on resume
+    for bad in (1.5, -0.1):
+        with pytest.raises(DatasetError):
+            BatchLoader(ds, 8, 16, augment=aug, real_fraction=bad)
+    only_synth = PackedDataset(ensure_pack(data, size=32, progress=False))
+    only_synth.synthetic = np.ones(len(only_synth), dtype=only_synth.synthetic.dtype)
+    with pytest.raises(DatasetError, match="real rows"):
+        BatchLoader(only_synth, 8, 16, augment=aug, real_fraction=0.3)
