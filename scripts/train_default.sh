@@ -12,7 +12,7 @@ PY="${PYTHON:-python}"
 G=("$PY" -m gazenet_app.cli.main)
 DATA="${GAZENET_DATA_DIR:-$HOME/.cache/gazenet/data}"
 SHARED="${SHARED:-$PWD/../shared/data}"
-RUN="${RUN:-hopenet_mnv2_96_turn}"
+RUN="${RUN:-hopenet_mnv2_96_real30}"
 MODEL="${MODEL:-hopenet_mnv2_96}"
 EPOCHS="${EPOCHS:-10}"
 
@@ -26,15 +26,15 @@ EPOCHS="${EPOCHS:-10}"
 
 # 2. training: MobileNetV2 from ImageNet, 96 px, crop preset gazenet, stem + 7 blocks frozen (outside autograd),
 #    Adam 1e-4 (heads 5x), cosine, CE + 2 * MSE on the expectation + 2 * the human-class yaw hinge; 10 epochs of
-#    400 batches of 64 (each epoch a fresh random 25,600 of the ~96k training rows); resumes from the newest
-#    checkpoint when the run exists.
+#    400 batches of 64 (each epoch a fresh draw of 25,600 of the ~97k training rows, 30 % of them real faces);
+#    resumes from the newest checkpoint when the run exists.
 RESUME=()
 [ -f "${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}/$RUN/checkpoint.json" ] && RESUME=(--resume)
 "${G[@]}" train --name "$RUN" "${RESUME[@]}" \
   --data "$DATA/mtfl_train" --data "$DATA/mtfl_train_synth11" \
   --backbone mobilenetv2 --pretrained imagenet --input-size 96 --crop gazenet \
   --epochs "$EPOCHS" --max-batches 400 --batch-size 64 --lr 1e-4 --head-lr-mult 5 --lr-schedule cosine \
-  --alpha 2 --loss mse --turn-weight 2 --freeze-blocks 8 --max-val 2000 --seed 0 --no-progress
+  --alpha 2 --loss mse --turn-weight 2 --freeze-blocks 8 --max-val 2000 --seed 0 --real-fraction 0.3 --no-progress
 
 # 3. export the best checkpoint (validation mean MAE) as a model + card (flip-averaged: decided on validation,
 #    scripts/flip_average_gain.py), then evaluate it on the held-out sets and write the numbers into its card.
