@@ -146,7 +146,7 @@ def label_records(records: Sequence[SourceRecord], out_dir: Path, size: int = 12
             split = assign_split(rec.identity, rec.split, val_fraction, seed)
             rows.append(make_row(rel, pose, lm, rec.source, rec.identity, False, split,
                                  pose_class=rec.pose_class, orig=rec.orig, teacher_rms=fit.rms,
-                                 landmarks_from="mesh" if relandmarked or rec.landmarks is None else "human"))
+                                 landmarks_from="human" if human else "mesh"))
             mesh_paths.append(rel)
             verts.append(fit.vertices.astype(np.float32))
             rots.append(fit.rotation)

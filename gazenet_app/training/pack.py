@@ -178,8 +178,9 @@ class BatchLoader:
 
     `augment=None` gives the deterministic test crops. Order is a permutation seeded by (seed, epoch), so a
     resumed run sees the same batches; with `real_fraction` it is instead a draw (with replacement, same seeding)
-    in which real rows (synthetic == 0) make that share of the epoch, whatever their share of the data; `start_batch` skips the batches already trained; `shard`=(rank, n)
-    gives worker `rank` every n-th batch-sized slice (dist kvstore); every shard has the same length.
+    in which real rows (synthetic == 0) make that share of the epoch, whatever their share of the data;
+    `start_batch` skips the batches already trained; `shard`=(rank, n) gives worker `rank` every n-th
+    batch-sized slice (dist kvstore); every shard has the same length.
     """
 
     def __init__(self, dataset: PackedDataset, batch_size: int, size: int, preset: str = "gazenet",
