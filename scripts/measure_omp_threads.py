@@ -39,7 +39,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    sys.path.insert(0, root)
+    from gazenet_app import usable_cpus
+
+    cpus = usable_cpus()
     cases = [("MXNet alone, OMP_NUM_THREADS unset", "raw", None),
              ("gazenet default (unset: the usable CPUs)", "gazenet", None),
              ("OMP_NUM_THREADS=1", "gazenet", "1")]

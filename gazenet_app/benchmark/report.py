@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
+from gazenet_app import usable_cpus
+
 __all__ = ["machine_info", "thread_info", "bench_document", "format_table"]
 
 
@@ -33,7 +35,7 @@ def machine_info() -> Dict[str, Any]:
     """CPU, cores usable by this process, load average, OS, Python and library versions, oneDNN availability."""
     info: Dict[str, Any] = {
         "cpu": _cpu_model(), "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "usable_cpus": usable_cpus(),
         "load_average_start": _load(), "os": platform.platform(), "python": platform.python_version(),
         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

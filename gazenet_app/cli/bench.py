@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from gazenet_app import usable_cpus
 from gazenet_app.cli.common import add_json_arg
 
 __all__ = ["add_parser", "run", "parse_batches", "parse_stand_in"]
@@ -130,8 +131,7 @@ def _set_threads(n: Optional[int]) -> Tuple[Optional[int], bool]:
     before = os.environ.get("OMP_NUM_THREADS")
     if n is None:
         env = os.environ.get("OMP_NUM_THREADS")
-        n = int(env) if env and env.isdigit() else (len(os.sched_getaffinity(0))
-                                                    if hasattr(os, "sched_getaffinity") else os.cpu_count())
+        n = int(env) if env and env.isdigit() else usable_cpus()
     if mxnet_loaded and before != str(n):
         log.warning("MXNet was already loaded: OMP_NUM_THREADS=%s cannot take effect for it", n)
         return n, False
