@@ -73,6 +73,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     o.add_argument("--real-fraction", type=float, default=None, metavar="F",
                    help="draw each epoch's rows so that real faces (synthetic 0) make this share of them "
                         "(default: uniform over rows, i.e. their share of the data)")
+    o.add_argument("--landmark-weight", type=float, default=None,
+                   help="weight of an auxiliary head that regresses the five landmarks in the crop from the "
+                        "pooled features (training only, dropped on export); default 0 (off)")
     o.add_argument("--freeze-blocks", type=int, default=None,
                    help="backbone stages kept frozen and run outside autograd (stage 0 = stem; default 1 with "
                         "pretrained weights, 0 from scratch)")
@@ -122,6 +125,7 @@ _CFG_KEYS = {"backbone": "backbone", "input_size": "input_size", "crop": "crop",
              "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "head_lr_mult": "head_lr_mult",
              "wd": "wd", "lr_schedule": "lr_schedule", "alpha": "alpha", "loss": "loss",
              "turn_weight": "turn_weight", "turn_bounds": "turn_bounds", "real_fraction": "real_fraction",
+             "landmark_weight": "landmark_weight",
              "freeze_blocks": "freeze_blocks", "freeze_bn": "freeze_bn", "seed": "seed",
              "max_batches": "max_batches", "max_val": "max_val", "device": "devices", "kvstore": "kvstore",
              "pack_size": "pack_size"}

@@ -21,6 +21,7 @@ __all__ = [
     "FLIP_ORDER",
     "flip_labels",
     "flip_landmarks",
+    "landmarks_in_crop",
     "crop_region",
     "eval_crop",
     "augment_sample",
@@ -97,6 +98,16 @@ def crop_region(box, preset: CropPreset, scale: float = 1.0, shift=(0.0, 0.0),
     return (region[0] + dx, region[1] + dy, region[2] + dx, region[3] + dy)
 
 
+def landmarks_in_crop(landmarks: Optional[np.ndarray], region, size: int) -> Optional[np.ndarray]:
+    """Five landmarks (image pixels) in the pixels of a `size` crop of `region`; None when missing or not finite."""
+    if landmarks is None or not np.isfinite(landmarks).all():
+        return None
+    lm = np.asarray(landmarks, dtype=np.float32).reshape(5, 2).copy()
+    lm[:, 0] = (lm[:, 0] - region[0]) * size / (region[2] - region[0])
+    lm[:, 1] = (lm[:, 1] - region[1]) * size / (region[3] - region[1])
+    return lm
+
+
 def eval_crop(rgb: np.ndarray, box, size: int, preset: str = "gazenet",
               shao_margin: Optional[float] = None) -> np.ndarray:
     """The deterministic test crop of a face box (the model's preset at scale 1)."""
@@ -115,11 +126,7 @@ def augment_sample(rgb: np.ndarray, box, pose, rng: np.random.Generator, cfg: Au
     size = cfg.size
     crop = crop_face(rgb, region, size)
     pose = np.asarray(pose, dtype=np.float32).copy()
-    lm = None
-    if landmarks is not None and np.isfinite(landmarks).all():
-        lm = np.asarray(landmarks, dtype=np.float32).reshape(5, 2).copy()
-        lm[:, 0] = (lm[:, 0] - region[0]) * size / (region[2] - region[0])
-        lm[:, 1] = (lm[:, 1] - region[1]) * size / (region[3] - region[1])
+    lm = landmarks_in_crop(landmarks, region, size)
     if rng.random() < cfg.flip_p:
         crop = np.ascontiguousarray(crop[:, ::-1])
         pose = flip_labels(pose)

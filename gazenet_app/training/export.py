@@ -90,10 +90,13 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
                             f"(weight {cfg['turn_weight']:g}) keeping yaw inside the class's interval (boundaries "
                             f"+-{cfg['turn_bounds'][0]:g} / +-{cfg['turn_bounds'][1]:g} deg)"}
            if cfg.get("turn_weight") else {}),
+        **({"auxiliary": f"a head regressing the five landmarks in the crop (Huber, weight "
+                         f"{cfg['landmark_weight']:g}) trained beside the pose heads and dropped on export: the "
+                         f"model reads no keypoints"} if cfg.get("landmark_weight") else {}),
         "epochs": len(hist),
         "recipe": {**{k: cfg.get(k) for k in ("epochs", "max_batches", "batch_size", "lr", "head_lr_mult", "wd",
                                                "lr_schedule", "alpha", "loss", "turn_weight", "turn_bounds",
-                                               "real_fraction", "freeze_blocks", "freeze_bn", "seed", "pack_size",
+                                               "real_fraction", "landmark_weight", "freeze_blocks", "freeze_bn", "seed", "pack_size",
                                                "pack_context", "train_splits", "val_splits")},
                    "augment": TrainConfig.from_dict(cfg).augment_config().to_dict()},
         "init": init,

@@ -10,6 +10,10 @@ With `turn_weight` > 0 the targets carry a 4th column, MTFL's human 5-class pose
 profile .. -2 = right profile, `pack.NO_TURN` for rows without one), and the yaw expectation pays a squared
 hinge for leaving the class's yaw interval (`turn_bounds`: the inner and outer class boundaries, symmetric): the
 teacher labels give the metric, the human class corrects their order where the teacher disagrees with people.
+
+`LandmarkLoss` is the training-only auxiliary term of `gazenet train --landmark-weight`: a small head on the
+pooled features regresses the five landmarks in the crop, so the backbone learns the face geometry a yaw label
+fitted to landmarks is made of; the head is dropped on export (the shipped net still reads no keypoints).
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from mxnet.gluon import HybridBlock
 
 from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
 
-__all__ = ["HopenetLoss", "LOSS_KINDS", "expectation", "TURN_BOUNDS"]
+__all__ = ["HopenetLoss", "LandmarkLoss", "LOSS_KINDS", "expectation", "TURN_BOUNDS", "LANDMARK_COLUMNS"]
 
 #: Yaw boundaries (deg) between MTFL's frontal / turned / profile classes: the teacher-yaw boundaries fitted on
 #: the train split (`training.evaluate.fit_class_boundaries`: 33.7 / 12.7 / -12.2 / -28.3), made symmetric.
 TURN_BOUNDS = (12.45, 31.0)
 #: Regression terms the loss knows: "mse" (Hopenet) and "shao" (Huber on the expectation).
 LOSS_KINDS = ("mse", "shao")
+#: Target columns of the landmark term: x1..x5, y1..y5 in percent of the crop side from its centre, then a mask.
+LANDMARK_COLUMNS = 11
 
 
 def expectation(F, logits, bins: int = NUM_BINS, width: float = BIN_WIDTH, offset: float = ANGLE_OFFSET):
@@ -101,3 +107,23 @@ class HopenetLoss(HybridBlock):
         yaw_pred = F.slice_axis(pred, axis=1, begin=0, end=1).reshape((-1,))
         hinge = F.square(F.relu(lo - yaw_pred)) + F.square(F.relu(yaw_pred - hi))
         return total + self.turn_weight * has * hinge
+
+
+class LandmarkLoss(HybridBlock):
+    """Auxiliary loss of predicted landmarks (N, 10) against targets (N, 11): x1..x5, y1..y5 in percent of the
+    crop side measured from its centre, then a 0/1 mask (rows without landmarks pay nothing). Huber with
+    `delta` percent per coordinate, summed over the ten; returns (N,)."""
+
+    def __init__(self, delta: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        if delta <= 0:
+            raise ValueError(f"delta must be > 0, got {delta}")
+        self.delta = float(delta)
+
+    def hybrid_forward(self, F, pred, targets):
+        coords = F.slice_axis(targets, axis=1, begin=0, end=10)
+        mask = F.slice_axis(targets, axis=1, begin=10, end=11).reshape((-1,))
+        a = F.abs(pred - coords)
+        d = self.delta
+        huber = F.where(a <= d, 0.5 * F.square(a) / d, a - 0.5 * d)
+        return huber.sum(axis=1) * mask

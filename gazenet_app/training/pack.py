@@ -18,8 +18,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from gazenet_app.core.transforms import crop_face, normalize
-from gazenet_app.training.augment import AugmentConfig, augment_sample, eval_crop
+from gazenet_app.core.transforms import crop_face, get_crop_preset, normalize
+from gazenet_app.training.augment import (AugmentConfig, augment_sample, crop_region, eval_crop,
+                                          landmarks_in_crop)
 from gazenet_app.training.readers import DatasetError, PoseTable
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "BatchLoader",
     "NO_TURN",
     "turn_from_class",
+    "landmark_targets",
     "measure_loader",
 ]
 
@@ -45,6 +47,16 @@ def turn_from_class(pose_class: np.ndarray) -> np.ndarray:
     rows without a class get NO_TURN."""
     c = np.asarray(pose_class)
     return np.where((c >= 1) & (c <= 5), 3.0 - c, NO_TURN).astype(np.float32)
+
+
+def landmark_targets(lm: Optional[np.ndarray], size: int) -> np.ndarray:
+    """The landmark term's 11 target columns (`losses.LandmarkLoss`) of crop-pixel landmarks (5, 2) or None:
+    x1..x5, y1..y5 in percent of the crop side from its centre, then 1 (or eleven zeros without landmarks)."""
+    out = np.zeros(11, dtype=np.float32)
+    if lm is not None:
+        out[:10] = (np.asarray(lm, dtype=np.float32).T.reshape(10) / float(size) - 0.5) * 100.0
+        out[10] = 1.0
+    return out
 
 
 def _context_region(box: np.ndarray, context: float) -> Tuple[float, float, float, float]:
@@ -175,6 +187,8 @@ class BatchLoader:
     """Batches of (uint8 NHWC crops, float32 (N, 3) poses) from a PackedDataset, prepared in a thread.
 
     With `with_turn` the labels are (N, 4): the pose and the signed human turn class (flipped with the crop).
+    With `with_landmarks` 11 more columns follow: the five landmarks in the crop (`landmark_targets`: moved,
+    scaled and flipped with it) for the training-only landmark head.
 
     `augment=None` gives the deterministic test crops. Order is a permutation seeded by (seed, epoch), so a
     resumed run sees the same batches; with `real_fraction` it is instead a draw (with replacement, same seeding)
@@ -187,9 +201,10 @@ class BatchLoader:
                  augment: Optional[AugmentConfig] = None, shuffle: bool = True, seed: int = 0, epoch: int = 0,
                  start_batch: int = 0, drop_last: bool = True, prefetch: int = 3,
                  shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None, with_turn: bool = False,
-                 real_fraction: Optional[float] = None):
+                 real_fraction: Optional[float] = None, with_landmarks: bool = False):
         self.dataset = dataset
         self.with_turn = bool(with_turn)
+        self.with_landmarks = bool(with_landmarks)
         self.batch_size = int(batch_size)
         self.size = int(size)
         self.preset = preset
@@ -218,7 +233,8 @@ class BatchLoader:
     def _make(self, b: int):
         idx = self._batches[b]
         crops = np.empty((len(idx), self.size, self.size, 3), dtype=np.uint8)
-        poses = np.empty((len(idx), 4 if self.with_turn else 3), dtype=np.float32)
+        n_pose = 4 if self.with_turn else 3
+        poses = np.empty((len(idx), n_pose + (11 if self.with_landmarks else 0)), dtype=np.float32)
         rng = np.random.default_rng([self.seed, self.epoch, b, 7])
         ds = self.dataset
         for j, i in enumerate(idx):
@@ -226,10 +242,14 @@ class BatchLoader:
             label = np.append(ds.poses[i], ds.turn[i]) if self.with_turn else ds.poses[i]
             if self.augment is None:
                 crops[j] = eval_crop(img, ds.boxes[i], self.size, self.preset)
-                poses[j] = label
+                poses[j, :n_pose] = label
+                lm = landmarks_in_crop(ds.landmarks[i], crop_region(ds.boxes[i], get_crop_preset(self.preset)),
+                                       self.size) if self.with_landmarks else None
             else:
-                crops[j], poses[j], _ = augment_sample(img, ds.boxes[i], label, rng, self.augment,
-                                                       ds.landmarks[i])
+                crops[j], poses[j, :n_pose], lm = augment_sample(img, ds.boxes[i], label, rng, self.augment,
+                                                                 ds.landmarks[i])
+            if self.with_landmarks:
+                poses[j, n_pose:] = landmark_targets(lm, self.size)
         return crops, poses
 
     def __iter__(self) -> Iterator[Tuple[np.ndarray, np.ndarray]]:

@@ -7,7 +7,8 @@ Devices: one or more contexts (`cpu:0,cpu:1`, `gpu:0,gpu:1`) share a Gluon `Trai
 
 Run folder (`runs_dir()/NAME`): config.json, log.txt, history.jsonl (one line per epoch), epoch-NNNN.params
 (after each epoch), interrupt.params (Ctrl-C), trainer.states (optimizer, newest only), best.params +
-best.json (lowest validation mean MAE), checkpoint.json (what `--resume` continues from).
+best.json (lowest validation mean MAE), checkpoint.json (what `--resume` continues from), and with
+`landmark_weight` > 0 aux.params (the training-only landmark head, newest only; never exported).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class TrainConfig:
     turn_weight: float = 0.0  # weight of the human-class yaw hinge (losses.HopenetLoss); 0 = off
     turn_bounds: List[float] = field(default_factory=lambda: list(TURN_BOUNDS))
     real_fraction: Optional[float] = None  # share of real faces in each epoch's draw; None = uniform over rows
+    landmark_weight: float = 0.0  # weight of the auxiliary landmark head's loss (losses.LandmarkLoss); 0 = off
     freeze_blocks: Optional[int] = None
     freeze_bn: bool = False
     devices: str = "cpu:0"
@@ -213,9 +215,14 @@ def backbone_stages(net) -> list:
 
 class SplitNet:
     """A Hopenet cut in two: `prefix` (frozen stages, run outside autograd) and `tail` (trained), sharing the
-    Hopenet's parameters, so `net.save_parameters` saves the trained weights under the usual names."""
+    Hopenet's parameters, so `net.save_parameters` saves the trained weights under the usual names.
 
-    def __init__(self, net, freeze_blocks: int, freeze_bn: bool = False, hybridize: bool = True):
+    With `aux_landmarks` the tail also returns (N, 10) landmarks from a Dense head on the pooled features
+    (`self.aux`, parameters apart from the Hopenet's: training only, never exported)."""
+
+    def __init__(self, net, freeze_blocks: int, freeze_bn: bool = False, hybridize: bool = True,
+                 aux_landmarks: bool = False):
+        import mxnet as mx
         from mxnet.gluon import HybridBlock, nn
 
         stages = backbone_stages(net)
@@ -227,6 +234,11 @@ class SplitNet:
             self.prefix.add(b)
         pool = net.backbone.pool
         heads = (net.fc_yaw, net.fc_pitch, net.fc_roll)
+        self.aux = None
+        if aux_landmarks:
+            self.aux = nn.Dense(10, prefix="gz_aux_landmarks_")
+            self.aux.initialize(mx.init.Xavier(), ctx=list(net.fc_yaw.weight.list_ctx()))
+        aux = self.aux
 
         class Tail(HybridBlock):
             """The trained stages, pooling and the three bin heads."""
@@ -238,10 +250,12 @@ class SplitNet:
                     self.body.add(b)
                 self.pool = pool
                 self.fc_yaw, self.fc_pitch, self.fc_roll = heads
+                self.aux = aux
 
             def hybrid_forward(self, F, x):
                 f = F.flatten(self.pool(self.body(x)))
-                return F.stack(self.fc_yaw(f), self.fc_pitch(f), self.fc_roll(f), axis=1)
+                logits = F.stack(self.fc_yaw(f), self.fc_pitch(f), self.fc_roll(f), axis=1)
+                return logits if self.aux is None else (logits, self.aux(f))
 
         self.tail = Tail()
         frozen = set()
@@ -255,6 +269,9 @@ class SplitNet:
                     blk._kwargs["use_global_stats"] = True  # running stats used and kept as they are
         self.trainable = [p for p in net.collect_params().values()
                           if p.grad_req != "null" and p.name not in frozen]
+        if self.aux is not None:
+            self.trainable += list(self.aux.collect_params().values())
+            heads = heads + (self.aux,)
         head_names = {p.name for h in heads for p in h.collect_params().values()}
         self.head_params = [p for p in self.trainable if p.name in head_names]
         if hybridize:
@@ -266,7 +283,9 @@ class SplitNet:
         return self.prefix(x) if self.freeze_blocks else x
 
     def __call__(self, x):
-        return self.tail(self.features(x))
+        """Bin logits (N, 3, bins) of a normalised batch (the landmark head's output, if any, is dropped)."""
+        out = self.tail(self.features(x))
+        return out[0] if self.aux is not None else out
 
 
 def _walk(block):
@@ -305,7 +324,7 @@ class PoseTrainer:
                  progress: bool = True, packs: Optional[Sequence[Path]] = None):
         import mxnet as mx
 
-        from gazenet_app.training.losses import HopenetLoss
+        from gazenet_app.training.losses import HopenetLoss, LandmarkLoss
 
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir else runs_dir() / cfg.name
@@ -341,13 +360,23 @@ class PoseTrainer:
         self.net, self.init_source = build_net(cfg, self.ctx)
         if ckpt is not None:
             self.net.load_parameters(str(self.run_dir / ckpt["params"]), ctx=self.ctx)
-        self.split = SplitNet(self.net, cfg.freeze_blocks, cfg.freeze_bn, cfg.hybridize)
+        self.split = SplitNet(self.net, cfg.freeze_blocks, cfg.freeze_bn, cfg.hybridize,
+                              aux_landmarks=cfg.landmark_weight > 0)
+        if ckpt is not None and self.split.aux is not None:
+            aux = self.run_dir / "aux.params"
+            if not aux.is_file():
+                raise TrainError(f"cannot resume {self.run_dir}: its landmark head (aux.params) is missing")
+            self.split.aux.load_parameters(str(aux), ctx=self.ctx)
         for p in self.split.head_params:
             p.lr_mult = cfg.head_lr_mult
         self.loss_fn = HopenetLoss(alpha=cfg.alpha, kind=cfg.loss, turn_weight=cfg.turn_weight,
                                    turn_bounds=cfg.turn_bounds)
+        self.landmark_loss = LandmarkLoss() if cfg.landmark_weight > 0 else None
+        self.n_pose_cols = 4 if cfg.turn_weight > 0 else 3
         if cfg.hybridize:
             self.loss_fn.hybridize(static_alloc=True, static_shape=True)
+            if self.landmark_loss is not None:
+                self.landmark_loss.hybridize(static_alloc=True, static_shape=True)
         self.batches_per_epoch = self._n_batches()
         opt = {"learning_rate": cfg.lr, "wd": cfg.wd}
         total = max(1, self.batches_per_epoch * cfg.epochs)
@@ -408,7 +437,7 @@ class PoseTrainer:
                            augment=self.cfg.augment_config(), shuffle=True, seed=self.cfg.seed, epoch=epoch,
                            start_batch=start_batch, shard=(self.rank, self.num_workers),
                            max_batches=self.cfg.max_batches, with_turn=self.cfg.turn_weight > 0,
-                           real_fraction=self.cfg.real_fraction)
+                           real_fraction=self.cfg.real_fraction, with_landmarks=self.landmark_loss is not None)
 
     # --------------------------------------------------------------------------------------------- training
     def train_step(self, crops: np.ndarray, poses: np.ndarray) -> float:
@@ -421,10 +450,19 @@ class PoseTrainer:
         ys = mx.gluon.utils.split_and_load(poses, self.ctx, even_split=False)
         feats = [self.split.features(xi) for xi in xs]  # frozen stages: no graph recorded
         with autograd.record():
-            losses = [self.loss_fn(self.split.tail(f), y) for f, y in zip(feats, ys)]
+            losses = [self._loss(self.split.tail(f), y) for f, y in zip(feats, ys)]
         autograd.backward(losses)
         self.trainer.step(len(crops) * self.num_workers)
         return float(sum(l.sum().asscalar() for l in losses) / len(crops))
+
+    def _loss(self, out, y):
+        """Per-sample loss of the tail's output against a label batch (pose [+ turn] [+ landmark columns])."""
+        if self.landmark_loss is None:
+            return self.loss_fn(out, y)
+        logits, landmarks = out
+        k = self.n_pose_cols
+        return (self.loss_fn(logits, y.slice_axis(axis=1, begin=0, end=k))
+                + self.cfg.landmark_weight * self.landmark_loss(landmarks, y.slice_axis(axis=1, begin=k, end=k + 11)))
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """Angles (N, 3) in degrees for uint8 NHWC crops (inference mode)."""
@@ -457,6 +495,9 @@ class PoseTrainer:
         tmp = self.run_dir / (name + ".tmp")
         self.net.save_parameters(str(tmp))
         os.replace(tmp, self.run_dir / name)
+        if self.split.aux is not None:
+            self.split.aux.save_parameters(str(self.run_dir / "aux.params.tmp"))
+            os.replace(self.run_dir / "aux.params.tmp", self.run_dir / "aux.params")
         if self.kv is None:  # dist kvstore keeps optimizer states on the servers
             try:
                 self.trainer.save_states(str(self.run_dir / "trainer.states.tmp"))

@@ -127,3 +127,18 @@ def test_human_turn_hinge_gradient_pulls_yaw_into_the_interval():
     step = logits - 0.5 * logits.grad
     moved = float(decode_bins(step.asnumpy())[0, 0]) - yaw
     assert moved * turn > 0  # toward the profile side the human class names
+
+
+def test_landmark_loss_is_a_masked_huber_sum():
+    from gazenet_app.training.losses import LandmarkLoss
+
+    rng = np.random.default_rng(2)
+    pred = rng.normal(scale=3, size=(3, 10))
+    tgt = np.concatenate([rng.normal(scale=3, size=(3, 10)), [[1], [0], [1]]], axis=1)
+    a = np.abs(pred - tgt[:, :10])
+    ref = np.where(a <= 1.5, 0.5 * a ** 2 / 1.5, a - 0.75).sum(axis=1) * tgt[:, 10]
+    got = LandmarkLoss(delta=1.5)(mx.nd.array(pred, dtype="float64"), mx.nd.array(tgt, dtype="float64"))
+    np.testing.assert_allclose(got.asnumpy(), ref, rtol=1e-6)
+    assert got.asnumpy()[1] == 0.0
+    with pytest.raises(ValueError):
+        LandmarkLoss(delta=0)

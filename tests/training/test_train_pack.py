@@ -132,3 +132,40 @@ def test_loader_real_fraction_sets_the_share_of_real_faces(tmp_path):
     only_synth.synthetic = np.ones(len(only_synth), dtype=only_synth.synthetic.dtype)
     with pytest.raises(DatasetError, match="real rows"):
         BatchLoader(only_synth, 8, 16, augment=aug, real_fraction=0.3)
+
+
+def test_loader_carries_landmarks_in_the_crop_and_mirrors_them(tmp_path):
+    """With the landmark head on, each label row ends with the five landmarks where they lie in the crop (in
+    percent of its side from the centre, x1..x5 then y1..y5) and a mask; a mirrored crop mirrors them and swaps
+    left and right, and rows without landmarks are masked out."""
+    from fixtures.pose_dataset import make_pose_dataset
+    from gazenet_app.training.dataset_format import read_labels, write_labels
+    from gazenet_app.training.pack import landmark_targets
+
+    data = make_pose_dataset(tmp_path / "d", n=16, max_angle=20)
+    rows = read_labels(data / "labels.csv")
+    for k in ("lx1", "ly1"):
+        rows[5][k] = "nan"  # one face without landmarks
+    write_labels(data / "labels.csv", rows)
+    ds = PackedDataset(ensure_pack(data, size=48, progress=False))
+    plain = AugmentConfig(size=32, flip_p=0.0, margin_scale=(1.0, 1.0), shift=0.0, blur_p=0.0, downscale_p=0.0)
+    flipped = AugmentConfig(size=32, flip_p=1.0, margin_scale=(1.0, 1.0), shift=0.0, blur_p=0.0, downscale_p=0.0)
+    (crops, a), = BatchLoader(ds, 16, 32, augment=plain, shuffle=False, with_turn=True, with_landmarks=True)
+    (_, b), = BatchLoader(ds, 16, 32, augment=flipped, shuffle=False, with_landmarks=True)
+    (_, e), = BatchLoader(ds, 16, 32, augment=None, shuffle=False, with_landmarks=True)
+    assert a.shape == (16, 4 + 11) and b.shape == (16, 3 + 11)
+    lm_a, lm_b = a[:, 4:], b[:, 3:]
+    assert lm_a[5, 10] == 0 and (lm_a[5] == 0).all() and (lm_a[np.arange(16) != 5, 10] == 1).all()
+    np.testing.assert_allclose(lm_a, e[:, 3:], atol=1e-3)  # no augmentation: the test crop's landmarks
+    keep = np.arange(16) != 5
+    # mirrored: x -> -x with image-left/right swapped (eyes 0<->1, mouth corners 3<->4), y unchanged
+    perm = [1, 0, 2, 4, 3]
+    np.testing.assert_allclose(lm_b[keep][:, :5], -lm_a[keep][:, :5][:, perm], atol=1e-3)
+    np.testing.assert_allclose(lm_b[keep][:, 5:10], lm_a[keep][:, 5:10][:, perm], atol=1e-3)
+    # the nose target sits on the drawn nose (the reddest pixel of the crop)
+    i = 0
+    x, y = (lm_a[i, 2] / 100 + 0.5) * 32, (lm_a[i, 7] / 100 + 0.5) * 32
+    red = crops[i, :, :, 0].astype(int) - crops[i, :, :, 1].astype(int)
+    ry, rx = np.unravel_index(np.argmax(red), red.shape)
+    assert abs(rx - x) <= 2 and abs(ry - y) <= 2
+    assert (landmark_targets(None, 32) == 0).all()

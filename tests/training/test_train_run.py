@@ -152,3 +152,36 @@ def test_human_turn_hinge_trains_on_rows_with_a_class(tmp_path):
     assert np.isfinite(hist[0]["train_loss"]) and hist[0]["val"]["n"] == 8
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["turn_weight"] == 1.0 and saved["turn_bounds"] == [12.45, 31.0]
+
+
+def test_landmark_head_trains_resumes_and_stays_out_of_the_model(tiny_pose_dataset, tmp_path, monkeypatch):
+    """--landmark-weight: the auxiliary head learns the landmarks, is checkpointed beside the run (aux.params)
+    and restored on resume, and the net's own parameters (what export writes) are exactly the plain Hopenet's."""
+    from gazenet_app.model_zoo.hopenet import get_hopenet
+
+    run = tmp_path / "run"
+    cfg = _cfg(tiny_pose_dataset, epochs=3, landmark_weight=1.0, turn_weight=0.5)
+    t = PoseTrainer(cfg, run_dir=run, progress=False)
+    assert t.split.aux is not None and all(p.lr_mult == 5.0 for p in t.split.aux.collect_params().values())
+    ds = PackedDataset(t.packs[0], split="train")
+    (crops, y), = BatchLoader(ds, 32, 32, augment=None, shuffle=False, max_batches=1, with_turn=True,
+                              with_landmarks=True)
+    from gazenet_app.core.transforms import normalize
+
+    def lm_err():
+        _, lm = t.split.tail(t.split.features(mx.nd.array(normalize(crops))))
+        return float(np.abs(lm.asnumpy() - y[:, 4:14]).mean())
+
+    before = lm_err()
+    t.fit()
+    assert lm_err() < 0.85 * before
+    assert (run / "aux.params").is_file()
+    plain = {k for k in get_hopenet("mobilenetv2", input_size=32)._collect_params_with_prefix()}
+    assert set(mx.nd.load(str(run / "epoch-0003.params"))) == plain
+    assert t.predict(crops).shape == (32, 3)
+    aux_w = t.split.aux.weight.data().asnumpy().copy()
+    t2 = PoseTrainer(TrainConfig(**{**cfg.to_dict(), "epochs": 4}), run_dir=run, resume=True, progress=False)
+    np.testing.assert_array_equal(t2.split.aux.weight.data().asnumpy(), aux_w)
+    (run / "aux.params").unlink()
+    with pytest.raises(TrainError, match="aux.params"):
+        PoseTrainer(cfg, run_dir=run, resume=True, progress=False)
