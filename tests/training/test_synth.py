@@ -101,3 +101,39 @@ def test_render_label_is_the_target_when_the_source_label_is_not_the_mesh_fit():
         np.testing.assert_allclose(label, target, atol=1e-9)
         np.testing.assert_allclose(euler_to_matrix(*off) @ R_src, euler_to_matrix(*target), atol=1e-9)
         assert rgb.shape == img.shape and lm.shape == (5, 2)
+
+
+def test_render_readback_reports_errors_by_offset_and_by_target(tmp_path, monkeypatch):
+    """The read-back groups its errors by |offset| and by the render's |target yaw| (the teacher is metric only
+    up to ~45 degrees); a reader that always answers frontal is off by exactly each render's target."""
+    from gazenet_app.training import evaluate, teacher
+
+    folder = _labelled_folder(tmp_path / "src", splits=("test",) * 3)  # source yaws 0, 8, 16: two within 15
+
+    class FrontalReader:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def fit(self, image):
+            class Fit:
+                pose = (0.0, 0.0, 0.0)
+            return Fit()
+
+    monkeypatch.setattr(teacher, "FaceMeshTeacher", FrontalReader)
+    res = evaluate.render_readback(folder, n=2, max_offset=45.0, seed=3)
+    assert res["answered"] == 2 and res["unanswered"] == 0
+    bands = res["by_abs_target"]
+    assert sum(b["n"] for b in bands.values()) == 2
+    for name, b in bands.items():
+        lo, hi = (float(v) for v in name.split("-"))
+        assert lo <= b["mae_yaw"] < hi  # |error| = |target| for a frontal reader
+        assert b["mean_signed_yaw_error"] == pytest.approx(-b["mae_yaw"])
+    within = [b for name, b in bands.items() if float(name.split("-")[1]) <= 45]
+    assert res["n_target_within_45"] == sum(b["n"] for b in within)
+    if within:
+        assert res["mae_yaw_target_within_45"] == pytest.approx(
+            sum(b["mae_yaw"] * b["n"] for b in within) / sum(b["n"] for b in within))
+    assert res["mae_yaw"] == pytest.approx(np.mean([b["mae_yaw"] for b in bands.values() for _ in range(b["n"])]))
