@@ -7,7 +7,8 @@ For each setting (off / on) it prints the MAE against the labels of the val rows
 render labels on synthetic ones) and, on the real val faces with a human 5-class pose, the Spearman |rho| of yaw
 with the class and the yaw sign errors on turned classes, beside the teacher's own figures on the same faces.
 The decision it supports is the card's `flip_average` (`gazenet train --export ... --flip-average`); the held-out
-test split is never read.
+test split is never read. `--split train` scores training rows instead (does the student fit the classes it was
+trained on as well as its teacher does?).
 """
 
 from __future__ import annotations
@@ -29,16 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="pose model (name or card path; default: the default model)")
     p.add_argument("--data", action="append", required=True, metavar="DATASET",
                    help="a labels.csv folder (repeatable); only its val rows are read")
-    p.add_argument("--limit", type=int, default=0, help="at most N val rows per dataset (seeded sample; 0: all)")
+    p.add_argument("--split", default="val", choices=["val", "train"], help="rows to score (default val)")
+    p.add_argument("--limit", type=int, default=0, help="at most N rows per dataset (seeded sample; 0: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the figures as JSON here")
     return p
 
 
-def _val_rows(folder: Path, limit: int, seed: int) -> List[Dict[str, str]]:
+def _split_rows(folder: Path, limit: int, seed: int, split: str = "val") -> List[Dict[str, str]]:
     from gazenet_app.training.dataset_format import LABELS_NAME, read_labels
 
-    rows = [r for r in read_labels(folder / LABELS_NAME) if r["split"] == "val"]
+    if split == "test":
+        raise ValueError("the test split is held out: never tune on it")
+    rows = [r for r in read_labels(folder / LABELS_NAME) if r["split"] == split]
     if limit and len(rows) > limit:
         pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=limit, replace=False))
         rows = [rows[i] for i in pick]
@@ -63,12 +67,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     model = load_pose_model(args.model)
     report: Dict[str, Any] = {"model": model.name, "card_flip_average": bool(model.card.get("flip_average")),
-                              "split": "val", "datasets": {}}
+                              "split": args.split, "datasets": {}}
     for d in args.data:
         folder = Path(d).expanduser()
-        rows = _val_rows(folder, args.limit, args.seed)
+        rows = _split_rows(folder, args.limit, args.seed, args.split)
         if not rows:
-            print(f"{folder}: no val rows, skipped")
+            print(f"{folder}: no {args.split} rows, skipped")
             continue
         imgs = [_read_rgb(folder / r["path"]) for r in rows]
         boxes = [[float(r[k]) for k in ("x1", "y1", "x2", "y2")] for r in rows]
@@ -88,7 +92,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 res["class_faces"] = class_figures(cls_rows, pred[has_cls, 0])
             entry["flip_on" if flip else "flip_off"] = res
         report["datasets"][folder.name] = entry
-        print(f"{folder.name} (val, n={len(rows)})")
+        print(f"{folder.name} ({args.split}, n={len(rows)})")
         for key in ("flip_off", "flip_on"):
             r = entry[key]
             line = f"  {key:8s} MAE yaw {r['mae']['yaw']:.3f} pitch {r['mae']['pitch']:.3f} " \

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from fixtures.models import make_tiny_pose_model
 from fixtures.scripts import load_script
@@ -51,3 +52,14 @@ def test_both_settings_on_val_rows_only(user_dir, tmp_path, capsys):
     assert entry["teacher_on_class_faces"]["abs_spearman_yaw_class"] > 0.99
     assert entry["teacher_on_class_faces"]["sign_errors_turned"] == 0
     assert "flip_on" in capsys.readouterr().out
+
+
+def test_train_split_scores_train_rows_and_test_is_refused(user_dir, tmp_path):
+    make_tiny_pose_model(user_dir, name="tiny_gain")
+    data = _dataset(tmp_path / "data")
+    out = tmp_path / "gain.json"
+    assert _script().main(["--model", "tiny_gain", "--data", str(data), "--split", "train", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["split"] == "train" and doc["datasets"]["data"]["n"] == 5
+    with pytest.raises(SystemExit):  # argparse: the held-out split is not a choice
+        _script().main(["--model", "tiny_gain", "--data", str(data), "--split", "test"])
