@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main(argv: Optional[List[str]] = None) -> int:
     """Print the read-back figures for each depth blend."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="a `gazenet data label` folder of train faces (labels.csv, meshes.npz)")
+    p.add_argument("--data", required=True,
+                   help="a `gazenet data label` folder of train faces (labels.csv, meshes.npz)")
     p.add_argument("--n", type=int, default=200, help="source faces (default 200)")
     p.add_argument("--lam", type=float, nargs="+", default=[1.0, 0.5, 0.0])
     p.add_argument("--seed", type=int, default=5)

@@ -461,8 +461,9 @@ class PoseTrainer:
             return self.loss_fn(out, y)
         logits, landmarks = out
         k = self.n_pose_cols
-        return (self.loss_fn(logits, y.slice_axis(axis=1, begin=0, end=k))
-                + self.cfg.landmark_weight * self.landmark_loss(landmarks, y.slice_axis(axis=1, begin=k, end=k + 11)))
+        pose_loss = self.loss_fn(logits, y.slice_axis(axis=1, begin=0, end=k))
+        aux_loss = self.landmark_loss(landmarks, y.slice_axis(axis=1, begin=k, end=k + 11))
+        return pose_loss + self.cfg.landmark_weight * aux_loss
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """Angles (N, 3) in degrees for uint8 NHWC crops (inference mode)."""
