@@ -21,6 +21,7 @@ import numpy as np
 from gazenet_app.core.transforms import crop_face, get_crop_preset, normalize
 from gazenet_app.training.augment import (AugmentConfig, augment_sample, crop_region, eval_crop,
                                           landmarks_in_crop)
+from gazenet_app.training.losses import LANDMARK_COLUMNS
 from gazenet_app.training.readers import DatasetError, PoseTable
 
 __all__ = [
@@ -52,7 +53,7 @@ def turn_from_class(pose_class: np.ndarray) -> np.ndarray:
 def landmark_targets(lm: Optional[np.ndarray], size: int) -> np.ndarray:
     """The landmark term's 11 target columns (`losses.LandmarkLoss`) of crop-pixel landmarks (5, 2) or None:
     x1..x5, y1..y5 in percent of the crop side from its centre, then 1 (or eleven zeros without landmarks)."""
-    out = np.zeros(11, dtype=np.float32)
+    out = np.zeros(LANDMARK_COLUMNS, dtype=np.float32)
     if lm is not None:
         out[:10] = (np.asarray(lm, dtype=np.float32).T.reshape(10) / float(size) - 0.5) * 100.0
         out[10] = 1.0
@@ -234,7 +235,7 @@ class BatchLoader:
         idx = self._batches[b]
         crops = np.empty((len(idx), self.size, self.size, 3), dtype=np.uint8)
         n_pose = 4 if self.with_turn else 3
-        poses = np.empty((len(idx), n_pose + (11 if self.with_landmarks else 0)), dtype=np.float32)
+        poses = np.empty((len(idx), n_pose + (LANDMARK_COLUMNS if self.with_landmarks else 0)), dtype=np.float32)
         rng = np.random.default_rng([self.seed, self.epoch, b, 7])
         ds = self.dataset
         for j, i in enumerate(idx):

@@ -29,7 +29,7 @@ from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.geometry import decode_bins
 from gazenet_app.core.transforms import normalize
 from gazenet_app.training.augment import AugmentConfig
-from gazenet_app.training.losses import TURN_BOUNDS
+from gazenet_app.training.losses import LANDMARK_COLUMNS, TURN_BOUNDS
 
 __all__ = [
     "RUNS_DIR_ENV",
@@ -462,7 +462,7 @@ class PoseTrainer:
         logits, landmarks = out
         k = self.n_pose_cols
         pose_loss = self.loss_fn(logits, y.slice_axis(axis=1, begin=0, end=k))
-        aux_loss = self.landmark_loss(landmarks, y.slice_axis(axis=1, begin=k, end=k + 11))
+        aux_loss = self.landmark_loss(landmarks, y.slice_axis(axis=1, begin=k, end=k + LANDMARK_COLUMNS))
         return pose_loss + self.cfg.landmark_weight * aux_loss
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
