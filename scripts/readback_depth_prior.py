@@ -37,6 +37,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from gazenet_app.core.geometry import euler_to_matrix, matrix_to_euler
     from gazenet_app.training.dataset_format import LABELS_NAME, MESHES_NAME, read_labels
+    from gazenet_app.training.evaluate import yaw_error_bands
     from gazenet_app.training.facemesh import canonical_vertices
     from gazenet_app.training.render import build_head, render_head
     from gazenet_app.training.teacher import TEACHER_INPUT_SIZE, FaceMeshTeacher
@@ -79,14 +80,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         a = np.array(reads[lam])
         target, err = a[:, 0], a[:, 1] - a[:, 0]
         within = np.abs(target) <= 45
-        bands = []
-        for lo, hi in ((0, 15), (15, 30), (30, 45), (45, 90)):
-            m = (np.abs(target) >= lo) & (np.abs(target) < hi)
-            if m.any():
-                bands.append(f"{lo}-{hi}: n {m.sum()}, MAE {np.abs(err[m]).mean():.2f}, "
-                             f"signed {np.mean(err[m] * np.sign(target[m])):+.2f}")
+        bands = yaw_error_bands(target, err, ((0, 15), (15, 30), (30, 45), (45, 90)))
         print(f"lam {lam:g}: answered {len(a)} of {len(pick)}, yaw MAE {np.abs(err).mean():.3f}, "
-              f"targets within 45: {np.abs(err[within]).mean():.3f} (n {within.sum()}) | " + " | ".join(bands))
+              f"targets within 45: {np.abs(err[within]).mean():.3f} (n {within.sum()}) | "
+              + " | ".join(f"{k}: n {b['n']}, MAE {b['mae_yaw']:.2f}, signed {b['mean_signed_yaw_error']:+.2f}"
+                           for k, b in bands.items()))
     return 0
 
 

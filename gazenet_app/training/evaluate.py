@@ -185,6 +185,16 @@ def panoptic_check(panoptic_dir: Path, predict: Callable[[np.ndarray], Optional[
     return res
 
 
+def yaw_error_bands(angle: np.ndarray, yaw_err: np.ndarray, bands) -> Dict[str, Dict[str, float]]:
+    """Yaw read errors grouped by |angle| (an offset or a target) in [lo, hi) bands: n, MAE and the mean error
+    signed toward the angle (> 0: read as turned further); empty bands are left out."""
+    angle, yaw_err = np.asarray(angle, dtype=np.float64), np.asarray(yaw_err, dtype=np.float64)
+    a, signed = np.abs(angle), yaw_err * np.sign(angle)
+    return {f"{lo}-{hi}": {"n": int(m.sum()), "mae_yaw": float(np.abs(yaw_err[m]).mean()),
+                           "mean_signed_yaw_error": float(signed[m].mean())}
+            for lo, hi in bands for m in [(a >= lo) & (a < hi)] if m.any()}
+
+
 def render_readback(folder: Path, n: int = 50, max_offset: float = 45.0, seed: int = 0) -> Dict:
     """Render n faces of a labelled folder at known yaw offsets in +-max_offset, read them back with the teacher.
 
@@ -227,20 +237,13 @@ def render_readback(folder: Path, n: int = 50, max_offset: float = 45.0, seed: i
             offs.append(off)
             targets.append(target[0])
     e = np.abs(np.array(errs)).reshape(-1, 3)
+    yaw_err = np.array(errs).reshape(-1, 3)[:, 0]
     offs_a = np.abs(np.array(offs))
     big_off = offs_a > 30
-    signed = np.array(errs).reshape(-1, 3)[:, 0] * np.sign(np.array(offs))  # > 0: read as turned further
-    by_offset = {f"{lo}-{hi}": {"n": int(m.sum()), "mae_yaw": float(e[m, 0].mean()),
-                                "mean_signed_yaw_error": float(signed[m].mean())}
-                 for lo, hi in ((0, 15), (15, 30), (30, 45))
-                 for m in [(offs_a >= lo) & (offs_a < hi)] if m.any()}
-    tgt = np.array(targets)
-    tgt_a = np.abs(tgt)
-    signed_t = np.array(errs).reshape(-1, 3)[:, 0] * np.sign(tgt)  # > 0: read as turned further than the target
-    by_target = {f"{lo}-{hi}": {"n": int(m.sum()), "mae_yaw": float(e[m, 0].mean()),
-                                "mean_signed_yaw_error": float(signed_t[m].mean())}
-                 for lo, hi in ((0, 15), (15, 30), (30, 45), (45, 90))
-                 for m in [(tgt_a >= lo) & (tgt_a < hi)] if m.any()}
+    signed = yaw_err * np.sign(np.array(offs))  # > 0: read as turned further
+    by_offset = yaw_error_bands(np.array(offs), yaw_err, ((0, 15), (15, 30), (30, 45)))
+    tgt_a = np.abs(np.array(targets))
+    by_target = yaw_error_bands(np.array(targets), yaw_err, ((0, 15), (15, 30), (30, 45), (45, 90)))
     within = tgt_a <= 45
     return {"subset": f"{folder.name}: faces with |yaw|,|pitch| <= 15, yaw offsets uniform in +-{max_offset:g}",
             "n": len(pick), "answered": len(errs), "unanswered": missed,

@@ -19,8 +19,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from gazenet_app.core.transforms import crop_face, get_crop_preset, normalize
-from gazenet_app.training.augment import (AugmentConfig, augment_sample, crop_region, eval_crop,
-                                          landmarks_in_crop)
+from gazenet_app.training.augment import AugmentConfig, augment_sample, crop_region, landmarks_in_crop
 from gazenet_app.training.losses import LANDMARK_COLUMNS
 from gazenet_app.training.readers import DatasetError, PoseTable
 
@@ -241,11 +240,11 @@ class BatchLoader:
         for j, i in enumerate(idx):
             img = ds.image(i)
             label = np.append(ds.poses[i], ds.turn[i]) if self.with_turn else ds.poses[i]
-            if self.augment is None:
-                crops[j] = eval_crop(img, ds.boxes[i], self.size, self.preset)
+            if self.augment is None:  # the test crop (`augment.eval_crop`), its region kept for the landmarks
+                region = crop_region(ds.boxes[i], get_crop_preset(self.preset))
+                crops[j] = crop_face(img, region, self.size)
                 poses[j, :n_pose] = label
-                lm = landmarks_in_crop(ds.landmarks[i], crop_region(ds.boxes[i], get_crop_preset(self.preset)),
-                                       self.size) if self.with_landmarks else None
+                lm = landmarks_in_crop(ds.landmarks[i], region, self.size) if self.with_landmarks else None
             else:
                 crops[j], poses[j, :n_pose], lm = augment_sample(img, ds.boxes[i], label, rng, self.augment,
                                                                  ds.landmarks[i])

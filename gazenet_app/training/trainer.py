@@ -372,7 +372,6 @@ class PoseTrainer:
         self.loss_fn = HopenetLoss(alpha=cfg.alpha, kind=cfg.loss, turn_weight=cfg.turn_weight,
                                    turn_bounds=cfg.turn_bounds)
         self.landmark_loss = LandmarkLoss() if cfg.landmark_weight > 0 else None
-        self.n_pose_cols = 4 if cfg.turn_weight > 0 else 3
         if cfg.hybridize:
             self.loss_fn.hybridize(static_alloc=True, static_shape=True)
             if self.landmark_loss is not None:
@@ -460,7 +459,7 @@ class PoseTrainer:
         if self.landmark_loss is None:
             return self.loss_fn(out, y)
         logits, landmarks = out
-        k = self.n_pose_cols
+        k = 4 if self.cfg.turn_weight > 0 else 3  # pose [+ the human turn class]
         pose_loss = self.loss_fn(logits, y.slice_axis(axis=1, begin=0, end=k))
         aux_loss = self.landmark_loss(landmarks, y.slice_axis(axis=1, begin=k, end=k + LANDMARK_COLUMNS))
         return pose_loss + self.cfg.landmark_weight * aux_loss

@@ -154,7 +154,7 @@ def test_human_turn_hinge_trains_on_rows_with_a_class(tmp_path):
     assert saved["turn_weight"] == 1.0 and saved["turn_bounds"] == [12.45, 31.0]
 
 
-def test_landmark_head_trains_resumes_and_stays_out_of_the_model(tiny_pose_dataset, tmp_path, monkeypatch):
+def test_landmark_head_trains_resumes_and_stays_out_of_the_model(tiny_pose_dataset, tmp_path):
     """--landmark-weight: the auxiliary head learns the landmarks, is checkpointed beside the run (aux.params)
     and restored on resume, and the net's own parameters (what export writes) are exactly the plain Hopenet's."""
     from gazenet_app.model_zoo.hopenet import get_hopenet
