@@ -49,7 +49,7 @@ SCHEMA_VERSION = 1
 KINDS = ("pose", "detector")
 FORMATS = ("params", "symbol")
 PRECISIONS = ("fp32", "fused", "int8")
-LABEL_SOURCES = ("human", "teacher", "synthetic", "true")
+LABEL_SOURCES = ("human", "teacher", "synthetic", "true", "true (nominal)")
 COLOR_ORDERS = ("RGB", "BGR")
 
 COMMON_FIELDS = ("schema_version", "kind", "name", "format", "precision", "architecture", "params_sha256",
