@@ -47,6 +47,10 @@ _STORAGE_DTYPES = {
 }
 
 
+def _corrupt(what: str) -> ModelLoadError:
+    return ModelLoadError(f"{what}: the checkpoint is truncated, corrupt or crafted")
+
+
 class _StorageType:
     """Stands in for `torch.FloatStorage` & co. in the pickle: only its dtype matters."""
 
@@ -70,34 +74,71 @@ class _Storage:
     def array(self) -> np.ndarray:
         if self.view is not None:
             root, offset, size = self.view
-            return root.array()[offset:offset + size]
+            whole = root.array()
+            if offset < 0 or size < 0 or offset + size > whole.size:
+                raise _corrupt(f"storage {self.key} is a view [{offset}, {offset + size}) of storage {root.key} "
+                               f"which has {whole.size} elements")
+            return whole[offset:offset + size]
         if self.data is None:
             raise ModelLoadError(f"checkpoint storage {self.key} has no data (truncated file?)")
         return self.data
 
 
+#: The most elements a checkpoint may hold, all tensors together (2^28: 1 GiB as float32, ~11x a ResNet-50
+#: Hopenet). Checked before anything is allocated, so a crafted size (a broadcast view of petabytes, a legacy
+#: storage header claiming 2^40 elements) is refused with a message instead of a MemoryError.
+MAX_CHECKPOINT_ELEMENTS = 1 << 28
+
+
 class _TensorRef:
-    """A tensor named by the pickle: storage + offset + size + stride, materialised after the storages load."""
+    """A tensor named by the pickle: storage + offset + size + stride, materialised after the storages load.
+
+    Every element the size/stride/offset address must lie inside the storage, and strides must be non-negative
+    (numpy's `as_strided` reads whatever memory it is pointed at: a wrong stride would read the heap).
+    """
 
     def __init__(self, storage: _Storage, offset: int, size: Iterable[int], stride: Iterable[int]):
         self.storage, self.offset = storage, int(offset)
         self.size, self.stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
 
+    @property
+    def numel(self) -> int:
+        """Elements of the materialised tensor (checked against the caps before any allocation)."""
+        n = 1
+        for s in self.size:
+            n *= s
+        return n
+
+    def check(self) -> None:
+        """Refuse a size, stride or offset that addresses anything outside the storage (ModelLoadError)."""
+        if not isinstance(self.storage, _Storage):
+            raise _corrupt(f"a tensor refers to {type(self.storage).__name__}, not a storage")
+        if len(self.stride) != len(self.size):
+            raise _corrupt(f"a tensor of shape {self.size} has {len(self.stride)} strides")
+        if any(s < 0 for s in self.size) or any(st < 0 for st in self.stride) or self.offset < 0:
+            raise _corrupt(f"a tensor has a negative size, stride or offset (size {self.size}, "
+                           f"stride {self.stride}, offset {self.offset})")
+        if self.numel > MAX_CHECKPOINT_ELEMENTS:
+            raise _corrupt(f"a tensor of shape {self.size} has more than {MAX_CHECKPOINT_ELEMENTS} elements")
+        if self.numel == 0:
+            return
+        size = self.storage.array().size
+        last = self.offset + sum((s - 1) * st for s, st in zip(self.size, self.stride))
+        if last >= size:
+            raise _corrupt(f"a tensor of shape {self.size} (stride {self.stride}, offset {self.offset}) "
+                           f"reaches past its storage ({size} elements)")
+
     def materialize(self) -> np.ndarray:
+        self.check()
         data = self.storage.array()
         dtype = data.dtype
         if self.storage.stype.dtype == "bfloat16":
             data = (data.astype(np.uint32) << 16).view(np.float32)
             dtype = np.float32
-        n = int(np.prod(self.size)) if self.size else 1
-        if n == 0:
+        if self.numel == 0:
             return np.zeros(self.size, dtype=dtype)
-        last = self.offset + sum((s - 1) * st for s, st in zip(self.size, self.stride))
-        if self.offset < 0 or last >= data.size:
-            raise ModelLoadError(f"a tensor of shape {self.size} reaches past its storage "
-                                 f"({data.size} elements): the checkpoint is truncated or corrupt")
-        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.size,
-                                               strides=[st * data.itemsize for st in self.stride])
+        strides = [(st if s > 1 else 0) * data.itemsize for s, st in zip(self.size, self.stride)]
+        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.size, strides=strides)
         return np.array(view, copy=True)
 
 
@@ -188,7 +229,10 @@ def _read_legacy(f, path: str) -> Any:
             raise ModelLoadError(f"{path} is truncated: storage {key} is missing")
         (numel,) = struct.unpack("<q", head)
         nbytes = numel * st.stype.itemsize
-        raw = f.read(nbytes) if 0 <= numel else b""
+        left = os.fstat(f.fileno()).st_size - f.tell()
+        if numel > MAX_CHECKPOINT_ELEMENTS:
+            raise _corrupt(f"{path}: storage {key} claims {numel} elements (at most {MAX_CHECKPOINT_ELEMENTS})")
+        raw = f.read(nbytes) if 0 <= nbytes <= left else b""
         if numel < 0 or len(raw) != nbytes:
             raise ModelLoadError(f"{path} is truncated: storage {key} has {len(raw)} of {nbytes} bytes")
         dtype = np.uint16 if st.stype.dtype == "bfloat16" else st.stype.dtype
@@ -219,7 +263,11 @@ def _read_zip(path: str) -> Any:
             if key not in storages:
                 st = _Storage(stype, key, int(numel))
                 try:
-                    raw = zf.read(f"{prefix}data/{key}")
+                    entry = zf.getinfo(f"{prefix}data/{key}")
+                    if entry.file_size > MAX_CHECKPOINT_ELEMENTS * stype.itemsize:
+                        raise _corrupt(f"{path}: storage {key} is {entry.file_size} bytes (at most "
+                                       f"{MAX_CHECKPOINT_ELEMENTS} elements)")
+                    raw = zf.read(entry)
                 except (KeyError, zipfile.BadZipFile, OSError) as exc:
                     raise ModelLoadError(f"{path}: storage {key} cannot be read ({exc})") from None
                 dtype = np.uint16 if stype.dtype == "bfloat16" else stype.dtype
@@ -233,6 +281,31 @@ def _read_zip(path: str) -> Any:
         except (zipfile.BadZipFile, OSError) as exc:
             raise ModelLoadError(f"{path}: damaged zip checkpoint ({exc})") from None
         return _unpickle(io.BytesIO(data), source, path)
+
+
+def _tensor_refs(obj: Any) -> Iterable[_TensorRef]:
+    if isinstance(obj, _TensorRef):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensor_refs(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensor_refs(v)
+
+
+def _check_tensors(obj: Any, path: str) -> None:
+    """Every tensor inside its storage, and all of them together within MAX_CHECKPOINT_ELEMENTS, before any
+    is allocated."""
+    total = 0
+    for ref in _tensor_refs(obj):
+        try:
+            ref.check()
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{path}: {exc}") from None
+        total += ref.numel
+        if total > MAX_CHECKPOINT_ELEMENTS:
+            raise _corrupt(f"{path}: its tensors hold more than {MAX_CHECKPOINT_ELEMENTS} elements together")
 
 
 def _materialize(obj: Any) -> Any:
@@ -270,7 +343,11 @@ def read_torch_checkpoint(path: Union[str, Path]) -> Dict[str, np.ndarray]:
                 obj = _read_legacy(f, path)
         except OSError as exc:
             raise ModelLoadError(f"cannot read {path}: {exc.strerror or exc}") from None
-    obj = _materialize(obj)
+    try:
+        _check_tensors(obj, path)
+        obj = _materialize(obj)
+    except RecursionError:
+        raise _corrupt(f"{path}: its objects are nested too deeply") from None
     if not _is_state_dict(obj) and isinstance(obj, dict):
         for key in ("state_dict", "model_state_dict", "model"):
             if _is_state_dict(obj.get(key)):
