@@ -1,4 +1,5 @@
-"""`gazenet data label|synth|montage`: teacher labels for real faces and face profiling of large poses."""
+"""`gazenet data label|synth|montage|pointing04|stats`: teacher labels for real faces, face profiling of large poses,
+and Pointing'04's real profiles as a training set."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                               description="Prepare head-pose training data. Needs scripts/install_data_deps.sh "
                                           "(mediapipe 0.10.21). Without -o, output goes to a named folder "
                                           "under $GAZENET_DATA_DIR or ~/.cache/gazenet/data/ (outside git).")
-    sub = p.add_subparsers(dest="data_command", metavar="{label,synth,montage,stats}")
+    sub = p.add_subparsers(dest="data_command", metavar="{label,synth,montage,pointing04,stats}")
     sub.required = True
 
     lab = sub.add_parser("label", help="teacher-label real faces (MTFL csv, UMIST/ORL csv, images)")
@@ -58,6 +59,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     mon.add_argument("--faces", type=int, default=6)
     mon.add_argument("--seed", type=int, default=0)
     mon.add_argument("--pitch-range", type=float, default=30.0)
+
+    p04 = sub.add_parser("pointing04", help="Pointing'04 train persons as a training set (real profiles)")
+    p04.add_argument("source", help="the Pointing'04 folder (../shared/data/pose/pointing04)")
+    p04.add_argument("-o", "--output", default=None, help="output dataset folder (default: DATA_DIR/pointing04)")
+    p04.add_argument("--fit-mapping", action="store_true",
+                     help="only fit and print the database box -> canonical box mapping on train persons")
 
     st = sub.add_parser("stats", help="counts per split/real/synthetic and label histograms of dataset folders")
     st.add_argument("folders", nargs="+", help="dataset folders (or their labels.csv)")
@@ -119,6 +126,18 @@ def run(args) -> int:
         write_montage(Path(args.labels), Path(args.output), faces=args.faces, seed=args.seed,
                       pitch_range=args.pitch_range)
         print(f"wrote {args.output}")
+        return 0
+    if args.data_command == "pointing04":
+        from gazenet_app.training import pointing04
+        from gazenet_app.training.paths import data_dir
+
+        if args.fit_mapping:
+            mapping, n = pointing04.fit_box_mapping(Path(args.source))
+            print(f"{mapping} from {n} train photos (module constant: {pointing04.BOX_MAPPING})")
+            return 0
+        out = pointing04.write_training_set(Path(args.source), Path(args.output) if args.output
+                                            else data_dir() / "pointing04")
+        print(f"wrote Pointing'04 persons 01-09 (train 01-06, val 07-09; roll unlabelled) to {out}")
         return 0
     if args.data_command == "stats":
         from gazenet_app.core.errors import SourceError

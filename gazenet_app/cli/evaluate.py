@@ -37,9 +37,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="score this pose model's predictions (on the labels' canonical boxes) instead of the "
                         "labels' own angles; adds the MAE table (yaw, pitch, roll, mean, n) against the labels")
     m.add_argument("--dataset", default=None, metavar="FORMAT",
-                   help="also evaluate on a dataset in another format: labels, 300w_lp, aflw2000, biwi "
-                        "(with --data-dir; the |angle| > 99 filter applies)")
+                   help="also evaluate on a dataset in another format: labels, 300w_lp, aflw2000, biwi, pointing04 "
+                        "(with --data-dir; the |angle| > 99 filter applies; pointing04 reports per |yaw| band)")
     m.add_argument("--data-dir", default=None, metavar="DIR", help="the --dataset folder")
+    m.add_argument("--split", default="test", choices=["test", "val", "train"],
+                   help="pointing04: persons 10-12 (test, held out; the default), 07-09 (val) or 01-06 (train)")
     m.add_argument("--labels-file", default=None, metavar="PATH",
                    help="biwi: the FSA-Net/Biwi+ label .npz joined with the image folder --data-dir")
     m.add_argument("--no-filter", action="store_true", help="keep samples with |angle| > 99 (--dataset)")
@@ -66,7 +68,8 @@ def _command(args) -> str:
     for flag, value in (("--model", args.model), ("--train-labels", args.train_labels), ("--panoptic", args.panoptic),
                         ("--dataset", args.dataset), ("--data-dir", args.data_dir),
                         ("--labels-file", args.labels_file), ("--detect", args.detect),
-                        ("--umist-dir", args.umist_dir)):
+                        ("--umist-dir", args.umist_dir),
+                        ("--split", args.split if (args.dataset or "").lower() == "pointing04" else None)):
         if value:
             parts += [flag, str(value)]
     if args.no_filter:
@@ -169,11 +172,27 @@ def run(args) -> int:
                         command))
         if real and not aflw and not umist:
             results[f"roll_vs_eye_line ({path.parent.name})"] = ev.roll_vs_eye_line(real, poses)
-    if args.dataset:
+    if args.dataset and not args.data_dir:
+        raise SourceError("--dataset needs --data-dir DIR")
+    if args.dataset and args.dataset.lower() == "pointing04":
+        from gazenet_app.training import pointing04
+
+        detector = None
+        if args.detect:
+            from gazenet_app.detect.registry import get_detector
+
+            detector = get_detector(args.detect)
+        reports = pointing04.evaluate_model(model, args.data_dir, args.split, detector, args.batch_size)
+        results[f"pointing04 ({args.split})"] = reports
+        for boxes, report in reports.items():
+            what = "the database's boxes mapped onto the canonical box" if boxes == "given" else (
+                f"detected by {args.detect}")
+            print(pointing04.format_band_report(f"Pointing'04 {args.split} persons, |pitch| <= 30, {what}:", report))
+        card_eval.update(mev.card_eval(f"pointing04_{args.split}", pointing04.card_metrics(reports),
+                                       "true (nominal)", command))
+    elif args.dataset:
         from gazenet_app.training.readers import filter_pose_range, read_dataset
 
-        if not args.data_dir:
-            raise SourceError("--dataset needs --data-dir DIR")
         kw = {"labels": args.labels_file} if args.labels_file else {}
         table = read_dataset(args.dataset, args.data_dir, **kw)
         dropped = 0

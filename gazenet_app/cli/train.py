@@ -30,6 +30,17 @@ def _pair(text: str):
     return (lo, hi)
 
 
+def _share(text: str):
+    name, sep, value = text.partition("=")
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not sep or not name or not 0.0 < share < 1.0:
+        raise argparse.ArgumentTypeError(f"expected SOURCE=F with 0 < F < 1, got {text!r}")
+    return (name, share)
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register `train`."""
     p = subparsers.add_parser(
@@ -73,6 +84,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     o.add_argument("--real-fraction", type=float, default=None, metavar="F",
                    help="draw each epoch's rows so that real faces (synthetic 0) make this share of them "
                         "(default: uniform over rows, i.e. their share of the data)")
+    o.add_argument("--source-fraction", action="append", default=None, type=_share, metavar="SOURCE=F",
+                   help="draw the rows of one source (labels.csv `source`, e.g. pointing04) as this share of each "
+                        "epoch; repeatable; --real-fraction then splits the rest")
     o.add_argument("--landmark-weight", type=float, default=None,
                    help="weight of an auxiliary head that regresses the five landmarks in the crop from the "
                         "pooled features (training only, dropped on export); default 0 (off)")
@@ -170,6 +184,8 @@ def _config(args, runs_root: Path):
     base["augment"] = aug
     if args.data:
         base["data"] = [str(Path(d).expanduser()) for d in args.data]
+    if args.source_fraction:
+        base["source_fractions"] = dict(args.source_fraction)
     if args.name:
         base["name"] = args.name
     if args.no_hybridize:

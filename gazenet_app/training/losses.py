@@ -48,6 +48,7 @@ class HopenetLoss(HybridBlock):
     Per angle a: CE(z_a, bin(t_a)) + alpha * R(E(z_a) - t_a), summed over yaw, pitch, roll with
     `angle_weights`. Bin labels are computed in the graph (floor((t + offset) / width), clipped), so the
     caller passes only degrees. R is d^2 (MSE, Hopenet) or Huber with `huber_delta` degrees (kind="shao").
+    A NaN angle is unlabelled: its term is masked out (a dataset without roll labels trains yaw and pitch only).
     """
 
     def __init__(self, alpha: float = 1.0, kind: str = "mse", bins: int = NUM_BINS, width: float = BIN_WIDTH,
@@ -77,6 +78,8 @@ class HopenetLoss(HybridBlock):
         if self.turn_weight > 0:  # targets (N, 4): angles and the signed human turn class
             turn = F.slice_axis(angles, axis=1, begin=3, end=4).reshape((-1,))
             angles = F.slice_axis(angles, axis=1, begin=0, end=3)
+        known = angles == angles  # NaN marks an angle the dataset does not label (Pointing'04's roll): it pays nothing
+        angles = F.where(known, angles, F.zeros_like(angles))
         labels = F.clip(F.floor((angles + self.offset) / self.width), 0, self.bins - 1)
         logp = F.log_softmax(logits, axis=-1)
         ce = -F.pick(logp, labels, axis=-1)  # (N, 3)
@@ -88,7 +91,7 @@ class HopenetLoss(HybridBlock):
             d = self.huber_delta
             a = F.abs(diff)
             reg = F.where(a <= d, 0.5 * F.square(diff) / d, a - 0.5 * d)
-        per_angle = ce + self.alpha * reg
+        per_angle = (ce + self.alpha * reg) * known
         yaw, pitch, roll = F.split(per_angle, num_outputs=3, axis=1)
         wy, wp, wr = self.angle_weights
         total = (wy * yaw + wp * pitch + wr * roll).reshape((-1,))

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -172,15 +172,36 @@ class PackedDataset:
         return np.asarray(self.images[self.pack_index[i]][self.rows[i]])
 
 
-def _mixed_order(rng: np.random.Generator, real: np.ndarray, fraction: float) -> np.ndarray:
-    """len(real) row indices drawn with replacement so that real rows make `fraction` of them (in expectation)."""
-    if not 0.0 <= fraction <= 1.0:
-        raise DatasetError(f"real fraction must be within 0..1, got {fraction}")
-    n_real = int(real.sum())
-    if (fraction > 0 and n_real == 0) or (fraction < 1 and n_real == len(real)):
-        raise DatasetError(f"real fraction {fraction} asked of a dataset with {n_real} real rows of {len(real)}")
-    p = np.where(real, fraction / max(n_real, 1), (1.0 - fraction) / max(len(real) - n_real, 1))
-    return rng.choice(len(real), size=len(real), replace=True, p=p / p.sum())
+def _mixed_order(rng: np.random.Generator, real: np.ndarray, fraction: Optional[float],
+                 fixed: Sequence[Tuple[np.ndarray, float]] = ()) -> np.ndarray:
+    """len(real) row indices drawn with replacement so that (in expectation) each `fixed` group (a row mask and a
+    share, e.g. one source's rows) makes its share, and of the remaining draws real rows make `fraction` (None:
+    uniform over the remaining rows)."""
+    n = len(real)
+    p = np.zeros(n, dtype=np.float64)
+    rest = np.ones(n, dtype=bool)
+    for mask, share in fixed:
+        mask = np.asarray(mask, dtype=bool) & rest
+        if not 0.0 < share < 1.0 or not mask.any():
+            raise DatasetError(f"a source share must be within 0..1 and name rows of the data, got {share} "
+                               f"for {int(mask.sum())} rows")
+        p[mask] = share / mask.sum()
+        rest &= ~mask
+    left = 1.0 - p.sum()
+    if left <= 0 or not rest.any():
+        raise DatasetError("the source shares leave nothing for the other rows")
+    if fraction is None:
+        p[rest] = left / rest.sum()
+    else:
+        if not 0.0 <= fraction <= 1.0:
+            raise DatasetError(f"real fraction must be within 0..1, got {fraction}")
+        r, s = rest & real, rest & ~real
+        if (fraction > 0 and not r.any()) or (fraction < 1 and not s.any()):
+            raise DatasetError(f"real fraction {fraction} asked of a dataset with {int(r.sum())} real rows of "
+                               f"{int(rest.sum())}")
+        p[r] = left * fraction / max(int(r.sum()), 1)
+        p[s] = left * (1.0 - fraction) / max(int(s.sum()), 1)
+    return rng.choice(n, size=n, replace=True, p=p / p.sum())
 
 
 class BatchLoader:
@@ -193,6 +214,8 @@ class BatchLoader:
     `augment=None` gives the deterministic test crops. Order is a permutation seeded by (seed, epoch), so a
     resumed run sees the same batches; with `real_fraction` it is instead a draw (with replacement, same seeding)
     in which real rows (synthetic == 0) make that share of the epoch, whatever their share of the data;
+    `source_fractions` ({source: share}) draws each named source's rows as a fixed share first (real_fraction then
+    splits the rest);
     `start_batch` skips the batches already trained; `shard`=(rank, n) gives worker `rank` every n-th
     batch-sized slice (dist kvstore); every shard has the same length.
     """
@@ -201,7 +224,8 @@ class BatchLoader:
                  augment: Optional[AugmentConfig] = None, shuffle: bool = True, seed: int = 0, epoch: int = 0,
                  start_batch: int = 0, drop_last: bool = True, prefetch: int = 3,
                  shard: Tuple[int, int] = (0, 1), max_batches: Optional[int] = None, with_turn: bool = False,
-                 real_fraction: Optional[float] = None, with_landmarks: bool = False):
+                 real_fraction: Optional[float] = None, with_landmarks: bool = False,
+                 source_fractions: Optional[Dict[str, float]] = None):
         self.dataset = dataset
         self.with_turn = bool(with_turn)
         self.with_landmarks = bool(with_landmarks)
@@ -215,10 +239,13 @@ class BatchLoader:
         rng = np.random.default_rng([self.seed, self.epoch])
         if not shuffle:
             order = np.arange(len(dataset))
-        elif real_fraction is None:
+        elif real_fraction is None and not source_fractions:
             order = rng.permutation(len(dataset))
         else:
-            order = _mixed_order(rng, np.asarray(dataset.synthetic) == 0, float(real_fraction))
+            fixed = [(np.asarray(dataset.source) == name, float(share))
+                     for name, share in sorted((source_fractions or {}).items())]
+            order = _mixed_order(rng, np.asarray(dataset.synthetic) == 0,
+                                 None if real_fraction is None else float(real_fraction), fixed)
         rank, nshard = shard
         nb = len(order) // self.batch_size if drop_last else -(-len(order) // self.batch_size)
         nb = nb // nshard

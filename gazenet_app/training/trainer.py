@@ -85,6 +85,7 @@ class TrainConfig:
     turn_weight: float = 0.0  # weight of the human-class yaw hinge (losses.HopenetLoss); 0 = off
     turn_bounds: List[float] = field(default_factory=lambda: list(TURN_BOUNDS))
     real_fraction: Optional[float] = None  # share of real faces in each epoch's draw; None = uniform over rows
+    source_fractions: Dict[str, float] = field(default_factory=dict)  # {source: fixed share of each epoch's draw}
     landmark_weight: float = 0.0  # weight of the auxiliary landmark head's loss (losses.LandmarkLoss); 0 = off
     freeze_blocks: Optional[int] = None
     freeze_bn: bool = False
@@ -295,10 +296,11 @@ def _walk(block):
 
 
 def mae_table(pred: np.ndarray, true: np.ndarray) -> Dict[str, float]:
-    """Mean absolute error per angle (degrees), their mean, and n."""
+    """Mean absolute error per angle (degrees) over the rows that label it (NaN = unlabelled), their mean, and n."""
     err = np.abs(np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64))
-    out = {k: float(err[:, i].mean()) if len(err) else float("nan") for i, k in enumerate(("yaw", "pitch", "roll"))}
-    out["mean"] = float(np.mean([out["yaw"], out["pitch"], out["roll"]]))
+    out = {k: float(np.nanmean(err[:, i])) if np.isfinite(err[:, i]).any() else float("nan")
+           for i, k in enumerate(("yaw", "pitch", "roll"))}
+    out["mean"] = float(np.nanmean([out["yaw"], out["pitch"], out["roll"]]))
     out["n"] = int(len(err))
     return out
 
@@ -436,7 +438,8 @@ class PoseTrainer:
                            augment=self.cfg.augment_config(), shuffle=True, seed=self.cfg.seed, epoch=epoch,
                            start_batch=start_batch, shard=(self.rank, self.num_workers),
                            max_batches=self.cfg.max_batches, with_turn=self.cfg.turn_weight > 0,
-                           real_fraction=self.cfg.real_fraction, with_landmarks=self.landmark_loss is not None)
+                           real_fraction=self.cfg.real_fraction, with_landmarks=self.landmark_loss is not None,
+                           source_fractions=self.cfg.source_fractions)
 
     # --------------------------------------------------------------------------------------------- training
     def train_step(self, crops: np.ndarray, poses: np.ndarray) -> float:
