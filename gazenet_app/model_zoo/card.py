@@ -28,7 +28,9 @@ from typing import Any, Dict, Union
 
 from gazenet_app.core.errors import CardError
 from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
+from gazenet_app.core.input_files import InputFileError, read_json_file
 from gazenet_app.core.transforms import CROP_PRESETS, IMAGENET_MEAN, IMAGENET_STD
+from gazenet_app.model_zoo.card_bounds import numeric_problems
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -205,20 +207,21 @@ def validate_card(card: Dict[str, Any]) -> Dict[str, Any]:
         problems.append("extra must be an object")
     if "detector" in card and not isinstance(card["detector"], dict):
         problems.append("detector must be an object (the detector's own settings)")
+    problems.extend(numeric_problems(card))
     if problems:
         raise CardError(f"{where}: " + "; ".join(problems))
     return copy.deepcopy(card)
 
 
 def load_card(path: Union[str, Path]) -> Dict[str, Any]:
-    """Read and validate NAME.json; unreadable JSON or a schema failure raises CardError naming the file."""
+    """Read and validate NAME.json; unreadable JSON or a schema failure raises CardError naming the file.
+
+    Only a regular file of at most 1 MiB is read (`core.input_files`: a FIFO never blocks)."""
     path = Path(path)
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CardError(f"cannot read model card {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CardError(f"model card {path} is not valid JSON: {exc}") from None
+        card = read_json_file(path)
+    except InputFileError as exc:
+        raise CardError(f"model card {exc}") from None
     try:
         return validate_card(card)
     except CardError as exc:
