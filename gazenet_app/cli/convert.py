@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     folder, name = output_location(args.output, args.checkpoint)
     if (folder / f"{name}.json").exists() and not args.force:
         raise ExportError(f"a model named {name!r} already exists in {folder}; choose another -o NAME or --force")
+    _refuse_shadowed_name(folder, name)
     net, card = convert_hopenet_checkpoint(args.checkpoint, name=name, backbone=args.backbone,
                                            input_size=args.input_size, crop=args.crop or DEFAULT_CONVERTED_CROP)
     validate_card(card)
@@ -123,10 +124,7 @@ def run(args: argparse.Namespace) -> int:
         report["verify"] = _verify(net, args.checkpoint, card["backbone"], 64)
         log.info("verified against PyTorch: logits within %.1e (relative), angles within %.1e deg",
                  report["verify"]["max_rel_logit_diff"], report["verify"]["max_angle_diff_deg"])
-    try:
-        card_path = save_model(net, card, folder)
-    except OSError as exc:
-        raise ExportError(f"cannot write the model into {folder}: {exc.strerror or exc}") from None
+    card_path = save_model(net, card, folder)  # a failed write is an ExportError and leaves no file behind
     saved = load_card(card_path)
     report.update(card=str(card_path), params=str(card_path.with_suffix(".params")),
                   params_sha256=saved["params_sha256"])
@@ -135,6 +133,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_json_report(args.json, report)
     return 0
+
+
+def _refuse_shadowed_name(folder: Path, name: str) -> None:
+    """Refuse a name that a model found earlier in the search order already has: `--model NAME` would go on
+    loading that one (for example the shipped default), not the converted weights."""
+    from gazenet_app.core.errors import ExportError
+    from gazenet_app.model_zoo.store import search_dirs
+
+    dirs = [d for d, _ in search_dirs()]
+    here = [i for i, d in enumerate(dirs) if d.resolve() == folder.resolve()]
+    for earlier in dirs[: here[0]] if here else []:
+        if (earlier / f"{name}.json").exists():
+            raise ExportError(f"a model named {name!r} is already installed in {earlier}, which is searched first: "
+                              f"`--model {name}` would go on loading that one; choose another -o NAME")
 
 
 def _user_dir() -> Path:

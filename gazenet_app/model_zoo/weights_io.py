@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Unio
 
 import numpy as np
 
-from gazenet_app.core.errors import ModelLoadError
+from gazenet_app.core.errors import ExportError, ModelLoadError
 
 __all__ = [
     "read_torch_checkpoint",
@@ -410,11 +410,8 @@ def read_params_file(path: Union[str, Path]) -> Dict[str, np.ndarray]:
     try:
         loaded = mx.nd.load(path)
     except Exception as exc:  # MXNetError for truncated/garbage files
-        # MXNetError text starts with a C++ "Traceback" header; its last line holds the reason
-        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-        why = lines[-1].split("MXNetError: ", 1)[-1] if lines else type(exc).__name__
         raise ModelLoadError(f"{path} is not a readable MXNet .params file (truncated or damaged?): "
-                             f"{why[:200]}") from None
+                             f"{_reason(exc)}") from None
     if not isinstance(loaded, dict):
         raise ModelLoadError(f"{path} holds unnamed arrays, not Gluon parameters")
     out = {}
@@ -423,6 +420,15 @@ def read_params_file(path: Union[str, Path]) -> Dict[str, np.ndarray]:
             k = k[4:]
         out[k] = v.asnumpy()
     return out
+
+
+def _reason(exc: BaseException) -> str:
+    """One line saying why: an OSError's strerror, or the last line of an MXNetError (whose text starts with a
+    C++ "Traceback" header that would look like a crash)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    return (lines[-1].split("MXNetError: ", 1)[-1] if lines else type(exc).__name__)[:200]
 
 
 def _shape(s) -> str:
@@ -506,8 +512,10 @@ def save_model(net, card: Dict[str, Any], out_dir: Union[str, Path], ctx=None) -
 
     The card's `params_sha256` (and `symbol_sha256`) are filled in from the written files; returns the card path.
     For format symbol the dummy input is NHWC when `normalization_in_graph`, else NCHW, of the card's input_size.
+    A failed write (read-only folder, full disk) raises ExportError with one line and removes every file this
+    call wrote, temporary or final, so no weights are left without their card.
     """
-    from gazenet_app.model_zoo.card import validate_card, write_card
+    from gazenet_app.model_zoo.card import validate_card
 
     card = dict(card)
     card.setdefault("params_sha256", "0" * 64)
@@ -519,6 +527,26 @@ def save_model(net, card: Dict[str, Any], out_dir: Union[str, Path], ctx=None) -
         raise ModelLoadError(f"cannot create model folder {out_dir}: {exc.strerror or exc}") from None
     name = card["name"]
     params_name, symbol_name = params_file_names(name, card["format"])
+    written = [out_dir / params_name, out_dir / (params_name + ".tmp"), out_dir / f"{name}.json",
+               out_dir / f"{name}.json.tmp"] + ([out_dir / symbol_name] if symbol_name else [])
+    before = {p for p in written if p.exists()}
+    try:
+        return _write_model(net, card, out_dir, name, params_name, ctx)
+    except Exception as exc:  # MXNetError from the C++ writer, OSError from the card
+        for p in written:
+            if p not in before:
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+        if isinstance(exc, ModelLoadError):
+            raise
+        raise ExportError(f"cannot write the model into {out_dir}: {_reason(exc)}") from None
+
+
+def _write_model(net, card: Dict[str, Any], out_dir: Path, name: str, params_name: str, ctx) -> Path:
+    from gazenet_app.model_zoo.card import write_card
+
     if card["format"] == "symbol":
         size = int(card.get("input_size") or 0)
         if size <= 0:

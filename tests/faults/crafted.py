@@ -96,3 +96,20 @@ def write_legacy_checkpoint(path, tensors: Mapping[str, Tensor], storages: Mappi
         f.write(pickle.dumps(list(storages), protocol=2))
         for key, arr in storages.items():
             f.write(struct.pack("<q", claimed.get(key, arr.size)) + np.asarray(arr, "<f4").tobytes())
+
+
+def write_hopenet_checkpoint(path, gluon_params: Mapping[str, np.ndarray]) -> None:
+    """A sound original-layout Hopenet zip checkpoint holding `gluon_params` (a gazenet model's .params arrays)
+    under torch's names (backbone prefix dropped, BatchNorm gamma/beta -> weight/bias)."""
+    tensors, storages = {}, {}
+    for i, (name, arr) in enumerate(gluon_params.items()):
+        if name.rsplit(".", 1)[-1] in ("input_mean", "input_std"):
+            continue
+        module, _, leaf = name[len("backbone."):].rpartition(".") if name.startswith("backbone.") \
+            else name.rpartition(".")
+        leaf = {"gamma": "weight", "beta": "bias"}.get(leaf, leaf)
+        shape = tuple(int(d) for d in arr.shape)
+        stride = tuple(int(np.prod(shape[k + 1:])) for k in range(len(shape)))
+        tensors[f"{module}.{leaf}"] = Tensor(str(i), 0, shape, stride)
+        storages[str(i)] = np.asarray(arr, np.float32).ravel()
+    write_zip_checkpoint(path, tensors, storages)
