@@ -1,5 +1,8 @@
-"""The frame pipeline and the one annotation loop (Qt-free; the CLI and the app both use them).
+"""The frame pipeline and the one annotation loop (Qt-free; the CLI, the app and the bench all use them).
 
+`PipelineConfig` (frozen) holds every setting and `build_pipeline(cfg)` is the one place that assembles
+detector + pose model + tracker + smoother, with each default (detector, precision, default model) taken from
+the module that owns it.
 `Pipeline.process(frame)`: detector -> canonical boxes -> tracker (face ids) -> crops with the pose model's
 crop preset -> ONE batched pose forward for all faces -> smoother -> `FrameResult` with per-stage timings (ms).
 
@@ -21,21 +24,25 @@ import numpy as np
 
 from gazenet_app import __version__
 from gazenet_app.core.draw import draw_frame_result
-from gazenet_app.core.errors import ExportError, GazenetError
+from gazenet_app.core.errors import DetectorError, ExportError, GazenetError
+from gazenet_app.core.protocols import Detector, PoseModel, Smoother, Tracker
 from gazenet_app.core.results import (CsvWriter, JsonlWriter, VideoWriter, resume_writers,
                                       sidecar_path, write_sidecar)
 from gazenet_app.core.transforms import CropPreset, crop_face, expand_box, get_crop_preset
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 from gazenet_app.core.video import Frame, FrameSource
+from gazenet_app.detect.registry import DEFAULT_DETECTOR
 
 __all__ = [
+    "PipelineConfig",
+    "build_pipeline",
+    "build_detector",
     "Pipeline",
     "POSE_VALID_LIMIT",
     "CONVENTION",
     "AnnotateOutputs",
     "AnnotateSummary",
     "annotate",
-    "default_tracker",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,11 +56,35 @@ CONVENTION = ("degrees, Hopenet's convention: yaw > 0 turns the nose toward imag
               "(gazenet_app.core.geometry)")
 
 
-def default_tracker():
-    """A new `gazenet_app.track.tracker.FaceTracker` with its default settings."""
-    from gazenet_app.track.tracker import FaceTracker
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything that decides what a pipeline computes; `build_pipeline(cfg)` turns it into one.
 
-    return FaceTracker()
+    `model`: a pose model name or path (None: the default model); `precision`: `auto`, `fp32`, `fused` or
+    `int8` (None: `$GAZENET_PRECISION`, else auto; `model_zoo.modes`); `device`: `cpu` or `gpu:N`;
+    `detector` / `preset` / `detector_threshold`: the face detector (`detect.registry`); `detect_every`: run
+    it on every Nth frame and follow the faces in between; `tracking`: keep face ids from frame to frame
+    (False: every frame on its own); `smoothing` (+ One-Euro `smooth_min_cutoff`, `smooth_beta`);
+    `sequence`: a list or folder of images is the frames of one video (False: independent photos, no face
+    carried from one to the next); `estimate_pose` False: detect and track only (no pose model);
+    `require_model`: False lets a pipeline detect and track only when no pose model is installed at all (the
+    app), True raises ModelNotFoundError saying how to get one.
+    """
+
+    model: Optional[str] = None
+    precision: Optional[str] = None
+    device: str = "cpu"
+    detector: str = DEFAULT_DETECTOR
+    preset: Optional[str] = None
+    detector_threshold: Optional[float] = None
+    detect_every: int = 1
+    tracking: bool = True
+    smoothing: bool = False
+    smooth_min_cutoff: float = 1.0
+    smooth_beta: float = 0.05
+    sequence: bool = False
+    estimate_pose: bool = True
+    require_model: bool = True
 
 
 def _ms(t0: float) -> float:
@@ -63,28 +94,32 @@ def _ms(t0: float) -> float:
 class Pipeline:
     """Frame -> tracked, smoothed face poses; one batched pose forward per frame.
 
-    `detector`: a `detect.base.FaceDetector` (`detect(rgb)`, `to_canonical(box)`, `metadata()`).
-    `pose_model`: a `model_zoo.pose.PoseEstimator` (`input_size`, `crop_preset`, `predict_crops`), or None for
-    detection only (boxes and tracked ids, every pose None and `pose_valid` false: the app with no model installed).
-    `tracker`: a `track.tracker.FaceTracker` (default: a new one); `smoother`: a `track.smoothing.PoseSmoother`
-    or None. `detect_every`: run the detector on every Nth frame and let the tracker follow faces in between.
+    Built by `build_pipeline(cfg)`; the components are the `core.protocols` interfaces. `pose_model` None
+    detects and tracks only (every pose None and `pose_valid` false: the app with no model installed).
+    `detect_every`: run the detector on every Nth frame and let the tracker follow faces in between.
+    `tracking` False or, unless `sequence`, a frame from another file than the last (the images of a folder)
+    starts with no tracks: each photo is read on its own.
     """
 
-    def __init__(self, detector, pose_model, tracker=None, smoother=None, detect_every: int = 1,
-                 valid_limit: float = POSE_VALID_LIMIT) -> None:
+    def __init__(self, detector: Detector, pose_model: Optional[PoseModel], tracker: Optional[Tracker] = None,
+                 smoother: Optional[Smoother] = None, detect_every: int = 1,
+                 valid_limit: float = POSE_VALID_LIMIT, *, tracking: bool = True, sequence: bool = False) -> None:
         if detect_every < 1:
             raise ValueError(f"detect_every must be >= 1, got {detect_every}")
         self.detector = detector
         self.pose_model = pose_model
-        self.tracker = tracker if tracker is not None else default_tracker()
+        self.tracker: Tracker = tracker if tracker is not None else _default_tracker()
         self.smoother = smoother
         self.detect_every = int(detect_every)
         self.valid_limit = float(valid_limit)
-        preset = getattr(pose_model, "crop_preset", "gazenet")
+        self.tracking = bool(tracking)
+        self.sequence = bool(sequence)
+        preset = pose_model.crop_preset if pose_model is not None else "gazenet"
         self.crop_preset: CropPreset = get_crop_preset(preset) if isinstance(preset, str) else preset
-        self.input_size = int(getattr(pose_model, "input_size", 224))
+        self.input_size = int(pose_model.input_size) if pose_model is not None else 224
         self._count = 0
         self._live_ids: set = set()
+        self._last_source: Optional[str] = None
         #: Added to the tracker's ids (a resumed annotation continues after the ids already written).
         self.id_offset = 0
 
@@ -92,24 +127,19 @@ class Pipeline:
         """Forget tracks, smoothing state and the detection cadence (a new source or a seek)."""
         self.tracker.reset()
         if self.smoother is not None:
-            self.smoother.forget(list(self._live_ids))
-            if hasattr(self.smoother, "reset"):
-                self.smoother.reset()
+            self.smoother.reset()
         self._live_ids = set()
         self._count = 0
+        self._last_source = None
+
+    def links_frames(self, source: FrameSource) -> bool:
+        """True when faces are followed from frame to frame of `source` (a video, a camera, or `sequence`)."""
+        return self.tracking and (self.sequence or source.kind != "images")
 
     def _detect(self, rgb: np.ndarray) -> Optional[List[FaceBox]]:
         if self._count % self.detect_every != 0:
             return None
         return [self.detector.to_canonical(b) for b in self.detector.detect(rgb)]
-
-    def _track(self, rgb: np.ndarray, boxes: Optional[List[FaceBox]]):
-        if boxes is None:  # detection skipped on this frame: the tracker follows the faces it has
-            follow = getattr(self.tracker, "follow", None)
-            if follow is not None:
-                return follow(rgb)
-            return self.tracker.update(rgb, None)
-        return self.tracker.update(rgb, boxes)
 
     def _is_valid(self, pose: HeadPose) -> bool:
         return all(np.isfinite(v) and abs(v) < self.valid_limit for v in pose.as_tuple())
@@ -132,6 +162,9 @@ class Pipeline:
 
     def process(self, frame: Frame) -> FrameResult:
         """Detect, track, crop, estimate (one batch), smooth: the frame's `FrameResult`."""
+        if not self.tracking or (not self.sequence and self._last_source not in (None, frame.source)):
+            self.reset()  # a photo of its own: nothing carried over from the previous one
+        self._last_source = frame.source
         rgb = frame.rgb
         timing: Dict[str, float] = {}
         t_all = time.perf_counter()
@@ -141,7 +174,7 @@ class Pipeline:
         timing["detect"] = _ms(t0)
 
         t0 = time.perf_counter()
-        tracks = list(self._track(rgb, boxes))
+        tracks = list(self.tracker.update(rgb, boxes))
         timing["track"] = _ms(t0)
 
         angles = self._estimate(rgb, tracks, timing)
@@ -155,11 +188,10 @@ class Pipeline:
             pose, box = raw, track.box
             if self.smoother is not None and valid:
                 pose, box = self.smoother.smooth(int(track.face_id) + self.id_offset, t_s, raw, track.box)
-            score = getattr(track, "det_score", None)
-            if score is not None and score != box.score:
-                box = replace(box, score=float(score))
+            if track.det_score != box.score:
+                box = replace(box, score=float(track.det_score))
             faces.append(FaceResult(int(track.face_id) + self.id_offset, box, pose, raw, valid,
-                                    bool(getattr(track, "tracked_only", False))))
+                                    bool(track.tracked_only)))
         ids = {f.face_id for f in faces}
         if self.smoother is not None and self._live_ids - ids:
             self.smoother.forget(sorted(self._live_ids - ids))
@@ -171,26 +203,59 @@ class Pipeline:
                            (int(rgb.shape[0]), int(rgb.shape[1])))
 
     def describe(self) -> dict:
-        """Provenance for sidecars: model (name, sha256), detector settings, tracking, smoothing, crop."""
-        card = getattr(self.pose_model, "card", None) or {}
-        model = {"name": getattr(self.pose_model, "name", card.get("name")),
-                 "params_sha256": card.get("params_sha256"),
-                 "architecture": card.get("architecture"), "backbone": card.get("backbone"),
-                 "precision": card.get("precision"), "input_size": self.input_size}
-        if self.pose_model is None:
-            model = None
-        det = self.detector.metadata() if hasattr(self.detector, "metadata") else {
-            "detector": getattr(self.detector, "name", type(self.detector).__name__)}
-        smoothing = None
-        if self.smoother is not None:
-            smoothing = (self.smoother.describe() if hasattr(self.smoother, "describe")
-                         else {"type": type(self.smoother).__name__})
-        tracker = (self.tracker.describe() if hasattr(self.tracker, "describe")
-                   else {"type": type(self.tracker).__name__})
-        return {"gazenet_version": __version__, "model": model, "detector": det,
-                "detect_every": self.detect_every, "tracker": tracker, "smoothing": smoothing,
-                "crop_preset": self.crop_preset.name, "pose_valid_limit_deg": self.valid_limit,
-                "convention": CONVENTION}
+        """Provenance for sidecars, each component stating its own: model, detector, tracker, smoothing."""
+        return {"gazenet_version": __version__,
+                "model": self.pose_model.describe() if self.pose_model is not None else None,
+                "detector": self.detector.metadata(), "detect_every": self.detect_every,
+                "tracker": self.tracker.describe(), "tracking": self.tracking,
+                "smoothing": self.smoother.describe() if self.smoother is not None else None,
+                "sequence": self.sequence, "crop_preset": self.crop_preset.name,
+                "pose_valid_limit_deg": self.valid_limit, "convention": CONVENTION}
+
+
+def _default_tracker() -> Tracker:
+    from gazenet_app.track.tracker import FaceTracker
+
+    return FaceTracker()
+
+
+def build_detector(cfg: PipelineConfig) -> Detector:
+    """The face detector `cfg` names (`detect.registry`); an unknown name raises DetectorError."""
+    from gazenet_app.detect.registry import get_detector
+
+    kw = {} if cfg.detector_threshold is None else {"score_threshold": float(cfg.detector_threshold)}
+    try:
+        return get_detector(cfg.detector, preset=cfg.preset, **kw)
+    except ValueError as e:  # an unknown name: one line for the user
+        raise DetectorError(str(e)) from None
+
+
+def _load_model(cfg: PipelineConfig) -> Optional[PoseModel]:
+    from gazenet_app.model_zoo.pose import load_pose_model
+    from gazenet_app.model_zoo.store import list_models
+
+    if not cfg.estimate_pose or (cfg.model is None and not cfg.require_model and not list_models(kind="pose")):
+        return None  # detection and tracking only
+    return load_pose_model(cfg.model, device=cfg.device, precision=cfg.precision)
+
+
+def build_pipeline(cfg: PipelineConfig, *, detector: Optional[Detector] = None,
+                   pose_model: Optional[PoseModel] = None, tracker: Optional[Tracker] = None) -> Pipeline:
+    """The one way to get a pipeline (CLI, app, bench): `cfg`'s detector, pose model, tracker and smoother.
+
+    A component passed in is used instead of building it (the app keeps its loaded model and its tracker's
+    ids when a setting changes; with `cfg.estimate_pose` False no model is used). Raises DetectorError, ModelNotFoundError, ModelLoadError or CardError.
+    """
+    from gazenet_app.track.smoothing import OneEuroParams, PoseSmoother
+
+    smoother = None
+    if cfg.smoothing:
+        smoother = PoseSmoother(pose=OneEuroParams(min_cutoff=cfg.smooth_min_cutoff, beta=cfg.smooth_beta,
+                                                   d_cutoff=1.0))
+    return Pipeline(detector if detector is not None else build_detector(cfg),
+                    pose_model if pose_model is not None and cfg.estimate_pose else _load_model(cfg),
+                    tracker=tracker, smoother=smoother, detect_every=cfg.detect_every,
+                    tracking=cfg.tracking, sequence=cfg.sequence)
 
 
 # ------------------------------------------------------------------------------------------------------

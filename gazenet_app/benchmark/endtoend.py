@@ -20,9 +20,9 @@ def pipeline_fps(clip: Union[str, Path], detector, pose_model, detect_every: int
     """Run the clip through a fresh `Pipeline`; FPS and per-stage median ms of the frames after warm-up."""
     from gazenet_app.core.draw import draw_frame_result
     from gazenet_app.core.video import open_source
-    from gazenet_app.pipeline import Pipeline
+    from gazenet_app.pipeline import PipelineConfig, build_pipeline
 
-    pipe = Pipeline(detector, pose_model, detect_every=detect_every)
+    pipe = build_pipeline(PipelineConfig(detect_every=detect_every), detector=detector, pose_model=pose_model)
     stages: Dict[str, list] = {"decode": [], "draw": []}
     faces = []
     measured = 0

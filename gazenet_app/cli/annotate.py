@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from gazenet_app.cli.common import (add_detector_args, add_device_arg, add_json_arg, add_model_arg,
-                                    add_output_arg, write_json_report)
+                                    add_output_arg, add_sequence_arg, write_json_report)
 
 __all__ = ["add_parser", "run"]
 
@@ -55,6 +55,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--stride", type=_positive, default=1, metavar="N", help="process every Nth frame (default 1)")
     p.add_argument("--detect-every", type=_positive, default=1, metavar="N",
                    help="run the detector every N processed frames, tracking in between (default 1)")
+    add_sequence_arg(p)
     p.add_argument("--smooth", action="store_true",
                    help="smooth angles and boxes per face (One-Euro); adds yaw_raw,pitch_raw,roll_raw")
     p.add_argument("--cube", action="store_true", help="draw pose cubes in the annotated video")

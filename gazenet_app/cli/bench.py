@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from gazenet_app import usable_cpus
 from gazenet_app.cli.common import add_json_arg
+from gazenet_app.detect.registry import DEFAULT_DETECTOR
+from gazenet_app.model_zoo.modes import PRECISION_CHOICES
 
 __all__ = ["add_parser", "run", "parse_batches", "parse_stand_in"]
 
@@ -105,9 +107,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="first frames of each clip not counted (default 10)")
     p.add_argument("--detect-every", type=_positive, default=5, metavar="N",
                    help="the every-N-frames detection rows use this N (default 5); every frame is always run")
-    p.add_argument("--detector", default="mtcnn", help="face detector of the end-to-end rows (default mtcnn)")
+    p.add_argument("--detector", default=DEFAULT_DETECTOR,
+                   help=f"face detector of the end-to-end rows (default {DEFAULT_DETECTOR})")
     p.add_argument("--preset", default="live", help="detector preset of the end-to-end rows (default live)")
-    p.add_argument("--precision", choices=("auto", "fp32", "fused", "int8"), default="auto",
+    p.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
                    help="mode of the default model in the end-to-end rows (default auto: the fastest within "
                         "0.3 deg MAE)")
     p.add_argument("--stand-in", type=parse_stand_in, default=("mobilenetv2", 112, "int8"),
@@ -141,7 +144,7 @@ def _set_threads(n: Optional[int]) -> Tuple[Optional[int], bool]:
 
 def _resolve_base(spec: Optional[str]):
     """(fp32 ModelInfo, note): the model of the default-model rows, or (None, why not)."""
-    from gazenet_app.model_zoo.modes import mode_of
+    from gazenet_app.model_zoo.card import mode_of
     from gazenet_app.model_zoo.store import default_model_name, resolve_model
 
     if spec is None:
@@ -199,7 +202,6 @@ def _clip_context(args, base, tmp: Path, notes: List[str]) -> Tuple[Optional[dic
     """(face patches + the pose model of the end-to-end and memory runs, None) or (None, why there is no clip)."""
     from gazenet_app.benchmark.clips import face_patches
     from gazenet_app.core.errors import SourceError
-    from gazenet_app.model_zoo.modes import load_pose_model_mode
     from gazenet_app.model_zoo.pose import load_pose_model
 
     faces_dir = Path(args.faces) if args.faces else _default_faces_dir()
@@ -208,7 +210,7 @@ def _clip_context(args, base, tmp: Path, notes: List[str]) -> Tuple[Optional[dic
     except SourceError as exc:
         return None, f"no clip: {exc} (the clips are cut from ../shared/data/faces; pass --faces DIR)"
     if base is not None:
-        model = load_pose_model_mode(base.card_path, precision=args.precision)
+        model = load_pose_model(base.card_path, precision=args.precision)
         label = model.name
         model_spec = str(model.info.card_path) if model.info else None
     else:
@@ -226,18 +228,14 @@ def _pipeline_rows(args, ctx: Optional[dict], why: Optional[str], tmp: Path, not
     """End-to-end rows: one and five faces, detection every frame and every N frames."""
     from gazenet_app.benchmark.clips import write_face_clip
     from gazenet_app.benchmark.endtoend import pipeline_fps
-    from gazenet_app.core.errors import DetectorError
-    from gazenet_app.detect.registry import get_detector
+    from gazenet_app.pipeline import PipelineConfig, build_detector
 
     cadences = [1] + ([args.detect_every] if args.detect_every != 1 else [])
     if ctx is None:
         return [{"faces": n, "fps": None, "mode": None, "detect_every": k, "preset": args.preset, "skipped": why}
                 for n in (1, 5) for k in cadences]
     model, label, patches = ctx["estimator"], ctx["model"], ctx["patches"]
-    try:
-        detector = get_detector(args.detector, preset=args.preset)
-    except ValueError as exc:
-        raise DetectorError(str(exc)) from None
+    detector = build_detector(PipelineConfig(detector=args.detector, preset=args.preset))
     rows = []
     for n in (1, 5):
         clip = write_face_clip(tmp / f"faces{n}.avi", patches[:n], frames=args.frames)

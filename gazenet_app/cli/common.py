@@ -10,9 +10,14 @@ import argparse
 import logging
 import re
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-from gazenet_app.core.errors import ExportError, GazenetError
+from gazenet_app.core.errors import ExportError
+from gazenet_app.detect.registry import DEFAULT_DETECTOR
+from gazenet_app.model_zoo.modes import PRECISION_CHOICES
+
+if TYPE_CHECKING:
+    from gazenet_app.pipeline import PipelineConfig
 
 __all__ = [
     "add_model_arg",
@@ -21,18 +26,17 @@ __all__ = [
     "add_output_arg",
     "add_json_arg",
     "parse_device",
+    "add_sequence_arg",
+    "pipeline_config",
     "build_detector",
-    "load_model",
     "build_pipeline",
     "write_json_report",
     "collect_images",
     "make_output_dir",
-    "DEFAULT_DETECTOR",
 ]
 
 log = logging.getLogger("gazenet_app.cli")
 
-DEFAULT_DETECTOR = "mtcnn"
 _DEVICE_RE = re.compile(r"^(cpu|gpu:\d+(,gpu:\d+)*)$")
 
 
@@ -57,7 +61,7 @@ def add_model_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="NAME_OR_PATH", default=None,
                         help="pose model: an installed name (see `gazenet models`) or a card .json path "
                              "(default: the default installed model)")
-    parser.add_argument("--precision", default=None, choices=("auto", "fp32", "fused", "int8"),
+    parser.add_argument("--precision", default=None, choices=PRECISION_CHOICES,
                         help="pose network precision: auto (default, or $GAZENET_PRECISION) picks the fastest "
                              "shipped export within 0.3 deg MAE of fp32 on the validation split")
 
@@ -70,6 +74,13 @@ def add_detector_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default=None, choices=presets,
                         help="detector preset, e.g. accurate (small faces) or live (speed); "
                              "default: the detector's own")
+
+
+def add_sequence_arg(parser: argparse.ArgumentParser) -> None:
+    """`--sequence`: a folder or list of images is the frames of one video (default: independent photos)."""
+    parser.add_argument("--sequence", action="store_true",
+                        help="treat a folder or list of images as the frames of one video: faces are tracked "
+                             "from one image to the next (default: every image is read on its own)")
 
 
 def add_device_arg(parser: argparse.ArgumentParser) -> None:
@@ -88,40 +99,33 @@ def add_json_arg(parser: argparse.ArgumentParser, help: str = "also write a JSON
     parser.add_argument("--json", metavar="PATH", default=None, help=help)
 
 
+def pipeline_config(args: argparse.Namespace, **overrides) -> PipelineConfig:
+    """The `PipelineConfig` of the shared flags (`--model`, `--precision`, `--device`, `--detector`, `--preset`,
+    `--sequence`); `overrides` set the rest (smoothing, detect_every, ...)."""
+    from gazenet_app.pipeline import PipelineConfig
+
+    fields = {"model": getattr(args, "model", None), "precision": getattr(args, "precision", None),
+              "device": getattr(args, "device", "cpu"), "preset": getattr(args, "preset", None),
+              "sequence": bool(getattr(args, "sequence", False))}
+    if getattr(args, "detector", None):
+        fields["detector"] = args.detector
+    fields.update(overrides)
+    return PipelineConfig(**fields)
+
+
 def build_detector(args: argparse.Namespace):
-    """The detector named by `--detector` / `--preset`."""
-    from gazenet_app.core.errors import DetectorError
-    from gazenet_app.detect.registry import get_detector
+    """The detector named by `--detector` / `--preset` (`pipeline.build_detector`)."""
+    from gazenet_app.pipeline import build_detector as build
 
-    try:
-        return get_detector(args.detector, preset=getattr(args, "preset", None))
-    except ValueError as e:
-        raise DetectorError(str(e)) from None
-
-
-def load_model(args: argparse.Namespace):
-    """The pose model named by `--model` on `--device`, in the `--precision` mode (auto: the fastest shipped
-    export within the accuracy budget); ModelNotFoundError says how to get one."""
-    from gazenet_app.model_zoo.modes import load_pose_model_mode
-
-    return load_pose_model_mode(args.model, device=getattr(args, "device", "cpu"),
-                                precision=getattr(args, "precision", None))
+    return build(pipeline_config(args))
 
 
 def build_pipeline(args: argparse.Namespace, smoothing: bool = False, detect_every: int = 1):
-    """Detector + pose model + tracker (+ smoother) as one `Pipeline`."""
-    from gazenet_app.pipeline import Pipeline
+    """The command's pipeline: `pipeline.build_pipeline` of the flags' `PipelineConfig`."""
+    from gazenet_app.pipeline import build_pipeline as build
 
-    detector = build_detector(args)
-    model = load_model(args)
-    smoother = None
-    if smoothing:
-        try:
-            from gazenet_app.track.smoothing import PoseSmoother
-        except ModuleNotFoundError as e:
-            raise GazenetError(f"--smooth needs gazenet_app.track.smoothing, which is missing ({e.name})") from None
-        smoother = PoseSmoother()
-    return Pipeline(detector, model, smoother=smoother, detect_every=detect_every)
+    return build(pipeline_config(args, smoothing=smoothing, detect_every=detect_every),
+                 detector=build_detector(args))
 
 
 def collect_images(inputs: List[str]) -> List[Path]:

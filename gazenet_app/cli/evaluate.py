@@ -95,7 +95,10 @@ def run(args) -> int:
         from gazenet_app.model_zoo.pose import load_pose_model
         from gazenet_app.training import model_eval as mev
 
-        model = load_pose_model(args.model)
+        # the loader every command uses (precision auto, or $GAZENET_PRECISION); numbers written into a card are
+        # the card's own weights', so --update-card runs fp32
+        model = load_pose_model(args.model, precision="fp32" if args.update_card else None)
+        print(f"model {model.name}: precision {model.precision}, device {model.device}")
         card_eval, mae_tables = {}, {}
         command = _command(args)
     elif args.update_card or args.dataset:
@@ -107,6 +110,7 @@ def run(args) -> int:
     if train_path.is_file():
         train_rows = [r for r in read_labels(_csv(str(train_path))) if r["split"] == "train"]
     tables = {}
+    printed = {}  # results already printed in their own format (JSON only)
     for spec in args.labels:
         path = _csv(spec)
         if not path.is_file():
@@ -183,7 +187,7 @@ def run(args) -> int:
 
             detector = get_detector(args.detect)
         reports = pointing04.evaluate_model(model, args.data_dir, args.split, detector, args.batch_size)
-        results[f"pointing04 ({args.split})"] = reports
+        printed[f"pointing04 ({args.split})"] = reports
         for boxes, report in reports.items():
             what = "the database's boxes mapped onto the canonical box" if boxes == "given" else (
                 f"detected by {args.detect}")
@@ -231,6 +235,7 @@ def run(args) -> int:
         results["render_readback"] = ev.render_readback(Path(args.render_check), n=args.render_n,
                                                         max_offset=args.render_max_offset)
     print(ev.format_report(results))
+    results.update(printed)
     if model is not None:
         print("\nMAE (degrees) of model " + model.name + " on given boxes:")
         print(mev.format_mae_table(mae_tables))

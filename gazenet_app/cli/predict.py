@@ -7,7 +7,7 @@ import logging
 import sys
 
 from gazenet_app.cli.common import (add_detector_args, add_device_arg, add_json_arg, add_model_arg,
-                                    collect_images, make_output_dir, write_json_report)
+                                    add_sequence_arg, collect_images, make_output_dir, write_json_report)
 
 __all__ = ["add_parser", "run"]
 
@@ -26,6 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_model_arg(p)
     add_detector_args(p)
     add_device_arg(p)
+    add_sequence_arg(p)
     add_json_arg(p, help="write the results as JSON to PATH")
     p.set_defaults(func=run)
     return p
@@ -51,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         rgb = rgbs.pop(path, None)
         if rgb is None:
             rgb = read_image(path)
-        pipeline.reset()
-        result = pipeline.process(Frame(i, 0.0, rgb, path.name))
+        result = pipeline.process(Frame(i, 0.0, rgb, str(path)))  # a new file: a new photo unless --sequence
         n_faces += len(result.faces)
         if not result.faces:
             out.write(f"{path.name:<28} no face\n")

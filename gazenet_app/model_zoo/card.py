@@ -24,7 +24,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict, Optional, Union
 
 from gazenet_app.core.errors import CardError
 from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
@@ -43,6 +43,7 @@ __all__ = [
     "OPTIONAL_FIELDS",
     "pose_card",
     "validate_card",
+    "mode_of",
     "load_card",
     "write_card",
 ]
@@ -211,6 +212,12 @@ def validate_card(card: Dict[str, Any]) -> Dict[str, Any]:
     if problems:
         raise CardError(f"{where}: " + "; ".join(problems))
     return copy.deepcopy(card)
+
+
+def mode_of(card: Dict[str, Any]) -> Optional[str]:
+    """The fp32 model a fused/int8 export's card was made from (`extra.mode_of`), or None for an ordinary model."""
+    base = (card.get("extra") or {}).get("mode_of")
+    return base if isinstance(base, str) and base else None
 
 
 def load_card(path: Union[str, Path]) -> Dict[str, Any]:

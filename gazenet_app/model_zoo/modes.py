@@ -7,8 +7,8 @@ A fast mode is a separate model (format symbol) whose card says what it was made
   same run as `fp32_ms_per_face`). `scripts/build_fast_modes.py` writes them as NAME_fused / NAME_int8.
 
 `choose_mode` picks the fastest mode whose accuracy cost is within `MAX_MAE_DELTA` (0.3 degrees MAE); the
-setting `precision` (or `$GAZENET_PRECISION`) overrides it: `auto`, `fp32`, `fused` or `int8`.
-`load_pose_model_mode(name, device, precision)` is `pose.load_pose_model` with that choice made.
+setting `precision` (or `$GAZENET_PRECISION`, read by `requested_precision`) overrides it: `auto`, `fp32`,
+`fused` or `int8`. Pure choices over store entries: `pose.load_pose_model` is the one loader that applies them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Union
 
 from gazenet_app.core.errors import ModelNotFoundError
-from gazenet_app.model_zoo.store import ModelInfo, default_model_name, resolve_model
+from gazenet_app.model_zoo.card import mode_of
+from gazenet_app.model_zoo.store import ModelInfo, resolve_model
 
 __all__ = [
     "MAX_MAE_DELTA",
@@ -31,8 +32,8 @@ __all__ = [
     "is_mode_variant",
     "list_modes",
     "choose_mode",
-    "resolve_mode",
-    "load_pose_model_mode",
+    "DEFAULT_PRECISION",
+    "requested_precision",
 ]
 
 _log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ MAX_MAE_DELTA = 0.3
 PRECISION_CHOICES = ("auto", "fp32", "fused", "int8")
 #: Environment variable read when no precision is passed.
 ENV_PRECISION = "GAZENET_PRECISION"
+#: The precision used when neither the caller nor `$GAZENET_PRECISION` names one.
+DEFAULT_PRECISION = "auto"
 #: Fastest first, used when the cards carry no measured latency (MXNet on CPU: int8 < fused < fp32).
 MODE_ORDER = ("int8", "fused", "fp32")
 
@@ -50,13 +53,6 @@ MODE_ORDER = ("int8", "fused", "fp32")
 def mode_model_name(base: str, precision: str) -> str:
     """The name of `base`'s export in `precision` (`base` itself for fp32)."""
     return base if precision == "fp32" else f"{base}_{precision}"
-
-
-def mode_of(card: dict) -> Optional[str]:
-    """The fp32 model a fast-mode card was made from, or None for an ordinary model."""
-    extra = card.get("extra") or {}
-    base = extra.get("mode_of")
-    return base if isinstance(base, str) and base else None
 
 
 def is_mode_variant(info: ModelInfo) -> bool:
@@ -150,32 +146,8 @@ def choose_mode(modes: Dict[str, ModelInfo], precision: str = "auto",
     return ok[sorted(ok, key=key)[0]]
 
 
-def resolve_mode(name_or_path: Union[str, Path, None] = None, precision: Optional[str] = None,
-                 max_mae_delta: float = MAX_MAE_DELTA, device: str = "cpu") -> ModelInfo:
-    """Resolve a model (None: the default) and apply the precision choice; a named export is used as is.
-
-    `precision` None reads `$GAZENET_PRECISION` (default `auto`).
-    """
+def requested_precision(precision: Optional[str] = None) -> str:
+    """`precision` as given, or for None `$GAZENET_PRECISION`, else `DEFAULT_PRECISION` (`choose_mode` checks it)."""
     if precision is None:
-        precision = (os.environ.get(ENV_PRECISION) or "auto").strip().lower()
-    if name_or_path is None or (isinstance(name_or_path, str) and not name_or_path.strip()):
-        name_or_path = default_model_name()
-        if name_or_path is None:
-            from gazenet_app.model_zoo.pose import _no_default_message
-
-            raise ModelNotFoundError(_no_default_message())
-    info = resolve_model(name_or_path)
-    if is_mode_variant(info):
-        return info  # the user named an export: that is the choice
-    return choose_mode(list_modes(info), precision, max_mae_delta, device)
-
-
-def load_pose_model_mode(name_or_path: Union[str, Path, None] = None, device: str = "cpu",
-                         precision: Optional[str] = None, max_mae_delta: float = MAX_MAE_DELTA):
-    """`pose.load_pose_model` of the mode `resolve_mode` picks (a `PoseEstimator`)."""
-    from gazenet_app.model_zoo.pose import load_pose_model
-
-    if name_or_path is not None and str(name_or_path).lower().endswith((".pkl", ".pth", ".pt")):
-        return load_pose_model(name_or_path, device=device)  # an original checkpoint: converted in memory, fp32
-    info = resolve_mode(name_or_path, precision, max_mae_delta, device)
-    return load_pose_model(resolve_model(info.card_path), device=device)
+        return (os.environ.get(ENV_PRECISION) or DEFAULT_PRECISION).strip().lower()
+    return precision

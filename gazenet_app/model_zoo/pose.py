@@ -1,8 +1,8 @@
 """A loaded head-pose model: crops in, degrees out, in one batched forward.
 
-`load_pose_model(name_or_path, device)` resolves a model through the store (sha256-checked), builds the
-network named by its card (format params) or imports the exported graph (format symbol: fused / int8), and
-returns a `PoseEstimator`. Nothing here ever runs on random weights.
+`load_pose_model(name_or_path, device, precision)` resolves a model through the store, picks its precision
+mode (`modes.choose_mode`), checks the chosen weights' sha256 once, builds the network named by its card
+(format params) or imports the exported graph (format symbol: fused / int8), and returns a `PoseEstimator`. Nothing here ever runs on random weights.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from gazenet_app.model_zoo.card import validate_card
 from gazenet_app.model_zoo.conversion import DEFAULT_CONVERTED_CROP, convert_hopenet_checkpoint
 from gazenet_app.model_zoo.device import device_string, get_context
 from gazenet_app.model_zoo.registry import get_model, get_model_list
-from gazenet_app.model_zoo.store import (HOW_TO_GET_A_MODEL, ModelInfo, default_model_name, list_models,
-                                         resolve_model, search_dirs)
+from gazenet_app.model_zoo.modes import choose_mode, is_mode_variant, list_modes, requested_precision
+from gazenet_app.model_zoo.store import (CHECKPOINT_SUFFIXES, HOW_TO_GET_A_MODEL, ModelInfo, default_model_name,
+                                         list_models, resolve_model, search_dirs, verify_model)
 from gazenet_app.model_zoo.weights_io import load_params_checked
 
-__all__ = ["PoseEstimator", "load_pose_model", "load_hopenet_checkpoint", "MAX_BATCH"]
+__all__ = ["PoseEstimator", "load_pose_model", "load_hopenet_checkpoint", "no_default_message", "MAX_BATCH"]
 
 #: Larger batches are split into forwards of at most this many crops.
 MAX_BATCH = 32
@@ -70,14 +71,20 @@ class PoseEstimator:
         return self._crop_preset
 
     @property
+    def precision(self) -> str:
+        """What runs: `fp32`, `fused` or `int8` (the card's)."""
+        return self.card["precision"]
+
+    @property
     def device(self) -> str:
         """`cpu` or `gpu:N`."""
         return device_string(self.ctx)
 
     def describe(self) -> Dict[str, Any]:
-        """Provenance for sidecars: name, sha256, precision, input size, crop preset, device, path."""
+        """Provenance for sidecars: name, sha256, precision, network, input size, crop preset, device, path."""
         return {"name": self.name, "params_sha256": self.card["params_sha256"],
-                "precision": self.card["precision"], "architecture": self.card["architecture"],
+                "precision": self.precision, "architecture": self.card["architecture"],
+                "backbone": self.card["backbone"],
                 "input_size": self.input_size, "crop": self.card["crop"], "device": self.device,
                 "flip_average": self.flip_average,
                 "path": str(self.info.card_path) if self.info else None}
@@ -175,23 +182,32 @@ def _ready(net: mx.gluon.HybridBlock, card: Dict[str, Any], ctx: mx.Context) -> 
         raise ModelLoadError(f"model {card['name']!r} does not run on a {shape} input: {first[:200]}") from None
 
 
-def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, device: str = "cpu") -> PoseEstimator:
-    """Load a pose model by name or path (NAME.json / NAME.params / folder) on `device` (`cpu`, `gpu:0`).
+def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, device: str = "cpu",
+                    precision: Optional[str] = "auto") -> PoseEstimator:
+    """The one way to load a pose model: by name or path (NAME.json / NAME.params / folder) on `device`.
 
-    None means the default model (`store.default_model_name`). An original Hopenet checkpoint (.pkl, .pth, .pt)
-    is converted in memory (`load_hopenet_checkpoint`, no torch needed). Raises ModelNotFoundError (with where
-    it looked and how to get a model), ModelLoadError or CardError.
+    None means the default model (`store.default_model_name`; none marked: `no_default_message`). `precision`
+    (`auto`, `fp32`, `fused`, `int8`; None: `$GAZENET_PRECISION`, else auto) picks among the model's shipped
+    exports (`modes.choose_mode`); a named export, or a `ModelInfo`, is loaded as it is. An original Hopenet
+    checkpoint (`store.CHECKPOINT_SUFFIXES`) is converted in memory, fp32 (`load_hopenet_checkpoint`, no torch).
+    The chosen weights are hashed once. Raises ModelNotFoundError (with where it looked and how to get a model),
+    ModelLoadError or CardError.
     """
     if name_or_path is None or (isinstance(name_or_path, str) and not name_or_path.strip()):
         name_or_path = default_model_name()
         if name_or_path is None:
-            raise ModelNotFoundError(_no_default_message())
-    if (not isinstance(name_or_path, ModelInfo)
-            and str(name_or_path).lower().endswith((".pkl", ".pth", ".pt"))):
+            raise ModelNotFoundError(no_default_message())
+    if isinstance(name_or_path, ModelInfo):
+        info = name_or_path if name_or_path.sha_ok else verify_model(name_or_path)
+    elif str(name_or_path).lower().endswith(CHECKPOINT_SUFFIXES):
         if not Path(name_or_path).is_file():
             raise ModelNotFoundError(f"checkpoint {name_or_path} does not exist")
         return load_hopenet_checkpoint(name_or_path, device=device)
-    info = name_or_path if isinstance(name_or_path, ModelInfo) else resolve_model(name_or_path)
+    else:
+        info = resolve_model(name_or_path, verify=False)
+        if info.kind == "pose" and not is_mode_variant(info):
+            info = choose_mode(list_modes(info), requested_precision(precision), device=device)
+        info = verify_model(info)
     if info.kind != "pose":
         raise ModelLoadError(f"model {info.name!r} is a {info.kind} model, not a pose model")
     ctx = get_context(device)
@@ -203,8 +219,9 @@ def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, devi
     return PoseEstimator(net, info.card, ctx, info)
 
 
-def _no_default_message() -> str:
-    installed = [m.name for m in list_models(kind="pose")]
+def no_default_message() -> str:
+    """Why no model was chosen when none was named: several installed and none marked default, or none at all."""
+    installed = [m.name for m in list_models(kind="pose") if not is_mode_variant(m)]
     where = ", ".join(str(p) for p, _ in search_dirs())
     if installed:
         return (f"no default pose model: several are installed ({', '.join(installed)}); choose one with "

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from gazenet_app.core.errors import CardError, ModelLoadError, ModelNotFoundError
-from gazenet_app.model_zoo.card import load_card
+from gazenet_app.model_zoo.card import load_card, mode_of
 from gazenet_app.model_zoo.weights_io import file_sha256, params_file_names
 
 __all__ = [
     "ModelInfo",
     "ENV_MODELS_DIR",
+    "CHECKPOINT_SUFFIXES",
     "HOW_TO_GET_A_MODEL",
     "package_model_dirs",
     "user_model_dir",
@@ -38,7 +39,8 @@ _log = logging.getLogger(__name__)
 ENV_MODELS_DIR = "GAZENET_MODELS_DIR"
 HOW_TO_GET_A_MODEL = ("get one with `gazenet convert hopenet_robust_alpha1.pkl -o NAME` (original Hopenet "
                       "weights) or `gazenet train`, or point $GAZENET_MODELS_DIR at a folder of models")
-_CHECKPOINT_SUFFIXES = (".pkl", ".pth", ".pt", ".tar")
+#: Original PyTorch checkpoints (not gazenet models): `pose.load_pose_model` converts them in memory.
+CHECKPOINT_SUFFIXES = (".pkl", ".pth", ".pt", ".tar")
 
 
 @dataclass(frozen=True)
@@ -158,12 +160,12 @@ def list_models(kind: Optional[str] = None, verify: bool = False) -> List[ModelI
 
 def _looks_like_path(spec: str) -> bool:
     return bool(os.sep in spec or (os.altsep and os.altsep in spec) or spec.endswith((".json", ".params"))
-                or spec.lower().endswith(_CHECKPOINT_SUFFIXES))
+                or spec.lower().endswith(CHECKPOINT_SUFFIXES))
 
 
 def _resolve_path(spec: str) -> Path:
     path = Path(spec).expanduser()
-    if path.suffix.lower() in _CHECKPOINT_SUFFIXES:
+    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
         if not path.exists():
             raise ModelNotFoundError(f"{path} does not exist")
         raise ModelNotFoundError(f"{path} is a PyTorch checkpoint, not a gazenet model: convert it first with "
@@ -215,9 +217,9 @@ def default_model_name(kind: str = "pose") -> Optional[str]:
     """The model used when none is named: a shipped card marked `default`, else the only shipped model of
     `kind`, else the only user model of `kind` (fast-mode exports not counted); None when there is no single
     candidate."""
-    # fused/int8 exports of another model (card extra.mode_of) are never the default by themselves:
-    # model_zoo.modes picks them for their base model.
-    models = [m for m in list_models(kind=kind) if not (m.card.get("extra") or {}).get("mode_of")]
+    # fused/int8 exports of another model are never the default by themselves: model_zoo.modes picks them
+    # for their base model.
+    models = [m for m in list_models(kind=kind) if mode_of(m.card) is None]
     shipped = [m for m in models if m.location == "package"]
     marked = [m for m in shipped if m.card.get("default")]
     for group in (marked, shipped, [m for m in models if m.location == "user"]):

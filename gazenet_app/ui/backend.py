@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+from gazenet_app.detect.registry import DEFAULT_DETECTOR
 
 __all__ = ["WorkerOptions", "PipelineBackend", "ReviewSource", "mirror_result", "NO_MODEL_MESSAGE"]
 
@@ -26,7 +27,7 @@ NO_MODEL_MESSAGE = (
 class WorkerOptions:
     """Settings the worker applies between frames."""
 
-    detector: str = "mtcnn"
+    detector: str = DEFAULT_DETECTOR
     preset: Optional[str] = None
     detector_threshold: Optional[float] = None
     model: Optional[str] = None  # initial model name or path; None = the store's default, if any
@@ -43,6 +44,16 @@ class WorkerOptions:
     def as_dict(self) -> Dict[str, Any]:
         """The options as a plain dict."""
         return asdict(self)
+
+    def pipeline_config(self):
+        """The `pipeline.PipelineConfig` of these options (what the CLI's flags give for the same settings)."""
+        from gazenet_app.pipeline import PipelineConfig
+
+        return PipelineConfig(model=self.model, precision=getattr(self, "precision", None), device=self.device,
+                              detector=self.detector, preset=self.preset,
+                              detector_threshold=self.detector_threshold, detect_every=self.detect_every,
+                              smoothing=self.smoothing, smooth_min_cutoff=self.smooth_min_cutoff,
+                              smooth_beta=self.smooth_beta, sequence=getattr(self, "sequence", False))
 
 
 def mirror_result(result: FrameResult) -> FrameResult:
@@ -146,12 +157,9 @@ class PipelineBackend:
 
     # models
     def default_model(self) -> Optional[str]:
-        """The store's default pose model name, or None when no model is installed."""
-        from gazenet_app.model_zoo.store import default_model_name, list_models
-        installed = list_models(kind="pose")
-        if not installed:
-            return None
-        return default_model_name() or installed[0].name
+        """The store's default pose model name (the CLI's rule), or None when there is none."""
+        from gazenet_app.model_zoo.store import default_model_name
+        return default_model_name()
 
     def catalog(self) -> Dict[str, Any]:
         """What the menus offer: installed pose models (card summaries), detectors, presets, GPU availability."""
@@ -173,17 +181,17 @@ class PipelineBackend:
 
     def no_model_message(self) -> str:
         """What to tell the user when no pose model is installed."""
-        try:
-            from gazenet_app.model_zoo.store import HOW_TO_GET_A_MODEL
-        except ImportError:
-            return NO_MODEL_MESSAGE
+        from gazenet_app.model_zoo.store import HOW_TO_GET_A_MODEL, list_models
+        if list_models(kind="pose"):  # installed, but none is the default: the CLI's message
+            from gazenet_app.model_zoo.pose import no_default_message
+            return f"{no_default_message()} (Model menu); running face detection only."
         return f"{NO_MODEL_MESSAGE} From the command line: {HOW_TO_GET_A_MODEL}."
 
-    def load_pose_model(self, name_or_path: str, device: str):
-        """A loaded PoseEstimator in the fastest precision within the accuracy budget ($GAZENET_PRECISION
-        overrides); raises ModelNotFoundError/ModelLoadError/CardError."""
-        from gazenet_app.model_zoo.modes import load_pose_model_mode
-        return load_pose_model_mode(name_or_path, device=device)
+    def load_pose_model(self, name_or_path: str, device: str, precision: Optional[str] = None):
+        """A loaded PoseEstimator (`model_zoo.pose.load_pose_model`, the CLI's loader; precision None:
+        $GAZENET_PRECISION, else auto); raises ModelNotFoundError/ModelLoadError/CardError."""
+        from gazenet_app.model_zoo.pose import load_pose_model
+        return load_pose_model(name_or_path, device=device, precision=precision)
 
     def model_name(self, model, requested: str) -> str:
         """The display name of a loaded model."""
@@ -198,24 +206,20 @@ class PipelineBackend:
 
     # detection and pipeline
     def make_detector(self, name: str, preset: Optional[str], threshold: Optional[float]):
-        """A detector from the registry."""
-        from gazenet_app.detect.registry import get_detector
-        kw = {} if threshold is None else {"score_threshold": float(threshold)}
-        return get_detector(name, preset=preset, **kw)
+        """A detector from the registry (`pipeline.build_detector`)."""
+        from gazenet_app.pipeline import PipelineConfig, build_detector
+        return build_detector(PipelineConfig(detector=name, preset=preset, detector_threshold=threshold))
 
     def make_pipeline(self, detector, model, options: WorkerOptions, previous=None):
-        """A Pipeline with tracking (ids kept across rebuilds) and optional One-Euro smoothing."""
-        from gazenet_app.pipeline import Pipeline
-        from gazenet_app.track.smoothing import OneEuroParams, PoseSmoother
-        from gazenet_app.track.tracker import FaceTracker
-        if self._tracker is None:
-            self._tracker = FaceTracker()
-        smoother = None
-        if options.smoothing:
-            smoother = PoseSmoother(pose=OneEuroParams(min_cutoff=options.smooth_min_cutoff,
-                                                       beta=options.smooth_beta, d_cutoff=1.0))
-        return Pipeline(detector, model, tracker=self._tracker, smoother=smoother,
-                        detect_every=options.detect_every)
+        """`pipeline.build_pipeline` of the options around this detector and model (None: detection only),
+        with one tracker kept across rebuilds so face ids stay."""
+        from dataclasses import replace as _replace
+
+        from gazenet_app.pipeline import build_pipeline
+        cfg = _replace(options.pipeline_config(), estimate_pose=model is not None)
+        pipeline = build_pipeline(cfg, detector=detector, pose_model=model, tracker=self._tracker)
+        self._tracker = pipeline.tracker
+        return pipeline
 
     # output
     def draw(self, rgb: np.ndarray, result: FrameResult, show_cube: bool, show_text: bool) -> np.ndarray:
@@ -241,11 +245,12 @@ class PipelineBackend:
             source.close()
 
     def build_pipeline(self, options: WorkerOptions):
-        """A fresh detector + pose model (None when none is installed) + pipeline, for work outside the worker."""
-        detector = self.make_detector(options.detector, options.preset, options.detector_threshold)
-        name = options.model or self.default_model()
-        model = self.load_pose_model(name, options.device) if name else None
-        return PipelineBackend().make_pipeline(detector, model, options)
+        """A fresh pipeline of `options` (`pipeline.build_pipeline`; detection only when no model is installed),
+        for work outside the worker."""
+        from dataclasses import replace as _replace
+
+        from gazenet_app.pipeline import build_pipeline
+        return build_pipeline(_replace(options.pipeline_config(), require_model=False))
 
     def make_review(self, csv_path: str) -> ReviewSource:
         """The annotations of a CSV written by `gazenet annotate` or the app."""

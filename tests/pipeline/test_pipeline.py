@@ -168,6 +168,9 @@ def test_pipeline_without_pose_model_gives_boxes_and_ids_only():
         def to_canonical(self, box):
             return box
 
+        def metadata(self):
+            return {"detector": self.name}
+
     pipe = Pipeline(OneFace(), None)
     res = pipe.process(Frame(0, 0.0, np.zeros((80, 80, 3), np.uint8), "x"))
     assert len(res.faces) == 1
