@@ -24,6 +24,8 @@ EPOCHS="${EPOCHS:-10}"
 [ -f "$DATA/mtfl_test_synth/synth_summary.json" ] || "${G[@]}" data synth "$DATA/mtfl_test/labels.csv" -o "$DATA/mtfl_test_synth" --per-face 2 --seed 0 --workers 2
 [ -f "$DATA/mtfl_train_synth11/synth_summary.json" ] || "${G[@]}" data synth "$DATA/mtfl_train/labels.csv" -o "$DATA/mtfl_train_synth11" --per-face 11 --seed 0 --workers 2
 
+[ -n "${SKIP_TRAINING:-}" ] && exit 0  # data only (scripts/train_profiles.sh builds on it)
+
 # 2. training: MobileNetV2 from ImageNet, 96 px, crop preset gazenet, stem + 7 blocks frozen (outside autograd),
 #    Adam 1e-4 (heads 5x), cosine, CE + 2 * MSE on the expectation + 2 * the human-class yaw hinge; 10 epochs of
 #    400 batches of 64 (each epoch a fresh draw of 25,600 of the ~97k training rows, 30 % of them real faces);

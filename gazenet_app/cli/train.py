@@ -129,6 +129,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     e.add_argument("--eval-json", action="append", default=[], metavar="PATH",
                    help="`gazenet evaluate --json` reports whose numbers go into the card's eval (repeat)")
     e.add_argument("--default", action="store_true", help="mark the exported model as the default")
+    e.add_argument("--reproduce", default="scripts/train_default.sh", metavar="SCRIPT",
+                   help="the script that reproduces the run, named in the card (default scripts/train_default.sh)")
     e.add_argument("--flip-average", action="store_true",
                    help="the model averages each crop with its mirror image (card flip_average; decide it on the "
                         "validation split: scripts/flip_average_gain.py)")
@@ -208,7 +210,7 @@ def run(args) -> int:
             raise TrainError("--export needs --name RUN (the run to export)")
         card = export_run(runs_root / args.name, name=args.model_name or args.name, checkpoint=args.checkpoint,
                           out_dir=args.export_dir, eval_reports=args.eval_json, default=args.default,
-                          flip_average=args.flip_average)
+                          flip_average=args.flip_average, reproduce=args.reproduce)
         print(card)
         return 0
     cfg, run_dir = _config(args, runs_root)

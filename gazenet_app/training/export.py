@@ -16,6 +16,7 @@ from typing import Dict, Iterable, List, Union
 
 from gazenet_app.core.errors import GazenetError
 from gazenet_app.model_zoo.card import pose_card
+from gazenet_app.training import pointing04
 from gazenet_app.training.trainer import TrainConfig
 
 __all__ = ["TRAINING_DATA_TERMS", "NOT_MEASURED", "build_card", "export_run", "merge_eval"]
@@ -71,13 +72,16 @@ def _teacher_text(datasets: List[Dict[str, object]]) -> str:
 
 
 def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: bool = False,
-               license_text: str = TRAINING_DATA_TERMS, flip_average: bool = False) -> Dict[str, object]:
+               license_text: str = TRAINING_DATA_TERMS, flip_average: bool = False,
+               reproduce: str = "scripts/train_default.sh") -> Dict[str, object]:
     """The model card of a run (without params_sha256, filled in when the weights are written)."""
     run_dir = Path(run_dir)
     cfg = json.loads((run_dir / "config.json").read_text())
     hist = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines() if line.strip()] \
         if (run_dir / "history.jsonl").is_file() else []
     datasets = _dataset_summary(cfg.get("data", []))
+    if any(pointing04.SOURCE in d.get("sources", []) for d in datasets):
+        license_text = f"{license_text} {pointing04.TERMS}"
     init = {"imagenet": "torchvision ImageNet MobileNetV2 (mobilenet_v2-b0353104.pth)",
             "none": "random initialisation (from scratch)"}.get(cfg.get("pretrained"), cfg.get("pretrained"))
     training = {
@@ -96,7 +100,7 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
         "epochs": len(hist),
         "recipe": {**{k: cfg.get(k) for k in ("epochs", "max_batches", "batch_size", "lr", "head_lr_mult", "wd",
                                                "lr_schedule", "alpha", "loss", "turn_weight", "turn_bounds",
-                                               "real_fraction", "landmark_weight", "freeze_blocks", "freeze_bn",
+                                               "real_fraction", "source_fractions", "landmark_weight", "freeze_blocks", "freeze_bn",
                                                "seed", "pack_size",
                                                "pack_context", "train_splits", "val_splits")},
                    "augment": TrainConfig.from_dict(cfg).augment_config().to_dict()},
@@ -109,7 +113,7 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
                      **({"val_mae": {k: round(v, 3) if isinstance(v, float) else v for k, v in h["val"].items()}}
                         if "val" in h else {})} for h in hist],
         "datasets": datasets,
-        "reproduce": "scripts/train_default.sh",
+        "reproduce": reproduce,
     }
     return pose_card(
         name, cfg["backbone"], int(cfg["input_size"]), crop=cfg["crop"], training=training,
@@ -133,7 +137,7 @@ def merge_eval(card: Dict[str, object], reports: Iterable[Union[str, Path]]) -> 
 
 def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", out_dir=None,
                eval_reports: Iterable[Union[str, Path]] = (), default: bool = False,
-               flip_average: bool = False) -> Path:
+               flip_average: bool = False, reproduce: str = "scripts/train_default.sh") -> Path:
     """Write a run's checkpoint (best / last / a .params name) as model NAME with its card; returns the card.
 
     `flip_average`: the card tells the app to average each crop with its mirror (decided on validation)."""
@@ -159,7 +163,7 @@ def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", o
     if not params.is_file():
         raise GazenetError(f"no checkpoint {params}: train first (gazenet train) or name another with --checkpoint")
     cfg = json.loads((run_dir / "config.json").read_text())
-    card = build_card(run_dir, name, note, default=default, flip_average=flip_average)
+    card = build_card(run_dir, name, note, default=default, flip_average=flip_average, reproduce=reproduce)
     card = merge_eval(card, eval_reports)
     net = get_hopenet(cfg["backbone"], initialize=False, input_size=int(cfg["input_size"]))
     load_params_checked(net, params, ctx=mx.cpu())

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Reproduces the shipped default pose model (issue 16: real profiles): the previous default fine-tuned with
+# Pointing'04's real faces up to full profile (train persons 01-06; 07-09 validate; 10-12 never touched) drawn as a
+# fixed share of every batch, beside the MTFL teacher-labelled faces and their renders; then export with a card
+# and evaluation. Resumable: run it again after an interruption.
+#   bash scripts/train_profiles.sh
+#   nohup nice bash scripts/train_profiles.sh > ~/.cache/gazenet/train_profiles.log 2>&1 &
+# Env: GAZENET_DATA_DIR, GAZENET_RUNS_DIR, RUN, MODEL, EXPORT_DIR, EPOCHS (default 6), INIT_COMMIT (the commit
+#      whose models/hopenet_mnv2_96.params is the starting point: the default before this recipe).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+PY="${PYTHON:-python}"
+G=("$PY" -m gazenet_app.cli.main)
+DATA="${GAZENET_DATA_DIR:-$HOME/.cache/gazenet/data}"
+RUNS="${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}"
+SHARED="${SHARED:-$PWD/../shared/data}"
+RUN="${RUN:-hopenet_mnv2_96_profiles}"
+MODEL="${MODEL:-hopenet_mnv2_96}"
+EPOCHS="${EPOCHS:-6}"
+INIT_COMMIT="${INIT_COMMIT:-e80c0a6}"
+
+# 1. data: what trains the previous default (scripts/train_default.sh makes it) + Pointing'04 persons 01-09
+SKIP_TRAINING=1 bash scripts/train_default.sh
+[ -f "$DATA/pointing04/labels.csv" ] || "${G[@]}" data pointing04 "$SHARED/pose/pointing04" -o "$DATA/pointing04"
+mkdir -p "$RUNS"
+INIT="$RUNS/$RUN.init.params"
+[ -s "$INIT" ] || git show "$INIT_COMMIT:models/hopenet_mnv2_96.params" > "$INIT"
+
+# 2. fine-tuning: 4 stages frozen (stem + 3 blocks), Pointing'04 a quarter of every epoch's draw, real MTFL faces
+#    30 % of the rest; roll is unlabelled on Pointing'04 and masked in the loss.
+RESUME=()
+[ -f "$RUNS/$RUN/checkpoint.json" ] && RESUME=(--resume)
+"${G[@]}" train --name "$RUN" "${RESUME[@]}" \
+  --data "$DATA/mtfl_train" --data "$DATA/mtfl_train_synth11" --data "$DATA/pointing04" \
+  --backbone mobilenetv2 --pretrained "$INIT" --input-size 96 --crop gazenet \
+  --epochs "$EPOCHS" --max-batches 400 --batch-size 64 --lr 1e-4 --head-lr-mult 5 --lr-schedule cosine \
+  --alpha 2 --loss mse --turn-weight 2 --freeze-blocks 4 --max-val 2000 --seed 0 --real-fraction 0.3 \
+  --source-fraction pointing04=0.25 --no-progress
+
+# 3. export the best checkpoint with its card, then the held-out evaluations written into the card
+EXPORT=()
+[ -n "${EXPORT_DIR:-}" ] && EXPORT=(--export-dir "$EXPORT_DIR")
+"${G[@]}" train --export --name "$RUN" --model-name "$MODEL" --flip-average --reproduce scripts/train_profiles.sh \
+  "${EXPORT[@]}"
+CARD="${EXPORT_DIR:-$("$PY" -c 'from gazenet_app.model_zoo.store import user_model_dir; print(user_model_dir())')}/$MODEL.json"
+"${G[@]}" evaluate "$DATA/mtfl_test" "$DATA/umist" "$DATA/mtfl_test_synth" --model "$CARD" \
+  --panoptic "$SHARED/pose/panoptic_opal23_samples" --update-card --json "$RUNS/$RUN/eval.json"
+"${G[@]}" evaluate --model "$CARD" --dataset pointing04 --data-dir "$SHARED/pose/pointing04" --detect \
+  --update-card --json "$RUNS/$RUN/eval_pointing04.json"
