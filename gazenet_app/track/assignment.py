@@ -6,7 +6,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-__all__ = ["linear_assignment", "match_by_iou", "iou_matrix"]
+__all__ = ["linear_assignment", "match_by_iou", "iou_matrix", "inside_fraction"]
 
 
 def linear_assignment(cost: np.ndarray) -> List[Tuple[int, int]]:
@@ -60,17 +60,28 @@ def linear_assignment(cost: np.ndarray) -> List[Tuple[int, int]]:
     return sorted(pairs)
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of (N, 4) and (M, 4) x1, y1, x2, y2 boxes -> (N, M)."""
+def _areas(a: np.ndarray, b: np.ndarray):
+    """Pairwise intersection areas (N, M) of x1, y1, x2, y2 boxes, and each box's own area."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = iw * ih
     area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
     area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    return iw * ih, area_a, area_b
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of (N, 4) and (M, 4) x1, y1, x2, y2 boxes -> (N, M)."""
+    inter, area_a, area_b = _areas(a, b)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def inside_fraction(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Share of each box of `a` (N, 4) that lies inside each box of `b` (M, 4) -> (N, M); 0 for empty boxes."""
+    inter, area_a, _ = _areas(a, b)
+    return np.where(area_a[:, None] > 0, inter / np.maximum(area_a[:, None], 1e-12), 0.0)
 
 
 def match_by_iou(iou: np.ndarray, threshold: float) -> List[Tuple[int, int]]:
