@@ -63,7 +63,7 @@ def _install_excepthook(window_getter):
     def show(message: str) -> None:
         window = window_getter()
         if window is not None:
-            window._on_failed(f"internal error: {message} (details in the log file)")
+            window.session.report_error(f"internal error: {message} (details in the log file)")
 
     handler.error.connect(show)
     sys.excepthook = handler

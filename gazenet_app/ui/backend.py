@@ -39,7 +39,9 @@ class WorkerOptions:
     show_cube: bool = False
     show_text: bool = True
     mirror: bool = False
-    realtime: bool = True  # pace files at their frame rate; False = as fast as possible (annotation)
+    realtime: bool = True  # keep files in real time (frames skipped when slower); False = every frame
+    precision: str = "auto"  # auto, fp32, fused or int8 (as `--precision`)
+    sequence: bool = False  # a folder of photos is one video (tracking, smoothing) instead of independent images
 
     def as_dict(self) -> Dict[str, Any]:
         """The options as a plain dict."""
@@ -111,9 +113,11 @@ def _model_summary(info) -> Dict[str, Any]:
 class ReviewSource:
     """Stands in for the pipeline while reviewing: a frame's faces come from an annotation file."""
 
-    def __init__(self, annotations: Dict[Any, List[FaceResult]], path: str) -> None:
+    def __init__(self, annotations: Dict[Any, List[FaceResult]], path: str,
+                 meta: Optional[Dict[str, Any]] = None) -> None:
         self.annotations = annotations
         self.path = path
+        self.meta = dict(meta or {})  # the file's sidecar: which model and detector wrote it
         self._by_index: Dict[int, List[FaceResult]] = {}
         sources = {key[0] for key in annotations}
         self._single_source = len(sources) <= 1
@@ -133,7 +137,16 @@ class ReviewSource:
         """Nothing to forget: the file is the truth."""
 
     def describe(self) -> Dict[str, Any]:
-        return {"review": self.path}
+        """The reviewed file and the model and detector its sidecar names."""
+        return {"review": self.path, "model": _name_of(self.meta.get("model")),
+                "detector": _name_of(self.meta.get("detector"))}
+
+
+def _name_of(entry: Any) -> Optional[str]:
+    """A sidecar's model/detector entry (a name, or a dict with one) as a name."""
+    if isinstance(entry, dict):
+        entry = entry.get("name") or entry.get("detector")
+    return str(entry) if entry else None
 
 
 class PipelineBackend:
@@ -228,7 +241,8 @@ class PipelineBackend:
         return draw_frame_result(rgb, result, show_cube=show_cube, show_text=show_text)
 
     def annotate_file(self, spec: Any, options: WorkerOptions, csv_path: Optional[str],
-                      video_path: Optional[str] = None, progress=None, should_stop=None, pipeline=None):
+                      video_path: Optional[str] = None, progress=None, should_stop=None, pipeline=None,
+                      resume: bool = False):
         """Run core's annotation loop over one input with a pipeline built from `options`; its AnnotateSummary."""
         from pathlib import Path
 
@@ -240,7 +254,7 @@ class PipelineBackend:
                                   meta={"written_by": "gazenet-app"})
         source = self.open_source(spec)
         try:
-            return annotate(source, pipeline, outputs, progress=progress, should_stop=should_stop)
+            return annotate(source, pipeline, outputs, progress=progress, should_stop=should_stop, resume=resume)
         finally:
             source.close()
 
@@ -254,8 +268,13 @@ class PipelineBackend:
 
     def make_review(self, csv_path: str) -> ReviewSource:
         """The annotations of a CSV written by `gazenet annotate` or the app."""
-        from gazenet_app.core.results import read_annotations
-        return ReviewSource(read_annotations(csv_path), str(csv_path))
+        from gazenet_app.core.results import read_annotations, read_sidecar, sidecar_path
+        side = sidecar_path(csv_path)
+        try:
+            meta = read_sidecar(side) if side.exists() else {}
+        except (OSError, ValueError):
+            meta = {}
+        return ReviewSource(read_annotations(csv_path), str(csv_path), meta)
 
     def make_recorder(self, path: str, meta: Dict[str, Any], smoothing: bool):
         """An incremental writer (CSV, or JSON Lines for .jsonl) plus its provenance sidecar."""

@@ -1,94 +1,116 @@
 """The batch queue: annotate several clips one after another, as fast as possible, each to its own CSV.
 
-A `BatchRunner` on its own QThread runs core's annotation loop file by file (fresh pipeline per file, the
-window's detector/model/options); cancelling stops between frames: finished files stay complete, the file being
-written keeps its `.partial` for `gazenet annotate --resume`.
+A `BatchRunner` (the app's one worker pattern, see qthreading) runs core's annotation loop file by file (one
+pipeline for the queue, reset per file; the window's detector/model/options). Cancelling stops between frames:
+finished files stay complete, the file being written keeps its `.partial`, and Resume finishes it later.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from gazenet_app.core.errors import GazenetError
+from gazenet_app.core.results import partial_path
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.dialogs import FileDialogs
+from gazenet_app.ui.qthreading import WorkerBase, WorkerSignals, WorkerThread, error_text
 
-__all__ = ["BatchRunner", "BatchWindow", "output_path_for"]
+__all__ = ["BatchJob", "BatchRunner", "BatchWindow", "output_path_for", "VIDEO_EXTENSIONS"]
 
 log = logging.getLogger(__name__)
 
-_VIDEO_EXT = {".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+#: What "Add folder" picks up (and what the window treats as a video).
+VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv",
+                              ".3gp", ".ts"})
 
 
 def output_path_for(clip: str, out_dir: str) -> str:
-    """`out_dir/<clip stem>.csv` (stems made unique by the caller's order are not needed: one CSV per clip)."""
+    """`out_dir/<clip stem>.csv`: one CSV per clip."""
     return str(Path(out_dir) / (Path(clip).stem + ".csv"))
 
 
-class BatchRunner(QObject):
-    """Annotates a list of inputs in its thread; progress and results as signals; `cancel` from any thread."""
+@dataclass(frozen=True)
+class BatchJob:
+    """One input and its outputs; `resume` continues from the outputs' `.partial` files when there are any."""
+
+    spec: str
+    csv: Optional[str] = None
+    video: Optional[str] = None
+    resume: bool = False
+
+
+class BatchSignals(WorkerSignals):
+    """Progress of a batch (declared once; delivered in the GUI thread)."""
 
     file_started = Signal(int, str)
     progress = Signal(int, int, int)  # file index, frames done, frames total (0 unknown)
-    file_done = Signal(int, str, str)  # file index, status, message (output path or error)
-    finished = Signal()
+    file_done = Signal(int, str, str)  # file index, status (done, failed, cancelled, skipped), message
 
-    def __init__(self, backend: PipelineBackend, options: WorkerOptions, jobs: List[tuple]) -> None:
+
+class BatchRunner(WorkerBase):
+    """Annotates a list of jobs in its thread: one command, `run`; `request_stop` from any thread cancels."""
+
+    COMMANDS = frozenset({"run", "shutdown"})
+    FINAL = frozenset({"run", "shutdown"})
+    signals_class = BatchSignals
+
+    def __init__(self, backend: PipelineBackend, options: WorkerOptions, jobs: List[BatchJob]) -> None:
         super().__init__()
         self.backend = backend
         self.options = options
-        self.jobs = jobs  # (input, csv path or None, video path or None)
-        self.cancelled = threading.Event()
+        self.jobs = list(jobs)
 
     def cancel(self) -> None:
         """Stop before the next frame (thread-safe)."""
-        self.cancelled.set()
+        self.request_stop()
 
-    @Slot()
     def run(self) -> None:
         """Annotate every job; each failure is reported and the queue goes on."""
         pipeline = None
-        try:
-            for i, (spec, csv_path, video_path) in enumerate(self.jobs):
-                if self.cancelled.is_set():
-                    self.file_done.emit(i, "cancelled", "not started")
-                    continue
-                self.file_started.emit(i, str(spec))
-                try:
-                    if pipeline is None:
-                        pipeline = self.backend.build_pipeline(self.options)
-                    else:
-                        pipeline.reset()
-                    summary = self.backend.annotate_file(
-                        spec, self.options, csv_path, video_path, pipeline=pipeline,
-                        progress=lambda done, total, i=i: self.progress.emit(i, int(done), int(total or 0)),
-                        should_stop=self.cancelled.is_set)
-                    if summary.complete:
-                        note = f" ({summary.ended_early})" if summary.ended_early else ""
-                        self.file_done.emit(i, "done", f"{summary.rows} rows, {summary.frames} frames → "
-                                                       f"{csv_path or video_path}{note}")
-                    else:
-                        self.file_done.emit(i, "cancelled", f"stopped after {summary.frames} frames; the partial "
-                                                            "file is kept for --resume")
-                except GazenetError as e:
-                    self.file_done.emit(i, "failed", str(e))
-                except Exception as e:  # noqa: BLE001 - one bad file never stops the queue
-                    log.error("batch %s:\n%s", spec, traceback.format_exc())
-                    self.file_done.emit(i, "failed", f"{type(e).__name__}: {e}")
-        finally:
-            self.finished.emit()
+        for i, job in enumerate(self.jobs):
+            if self.abort.is_set():
+                self.events.file_done.emit(i, "cancelled", "not started")
+                continue
+            if job.resume and _finished(job):
+                self.events.file_done.emit(i, "skipped", "already annotated")
+                continue
+            self.events.file_started.emit(i, job.spec)
+            try:
+                if pipeline is None:
+                    pipeline = self.backend.build_pipeline(self.options)
+                else:
+                    pipeline.reset()
+                summary = self.backend.annotate_file(
+                    job.spec, self.options, job.csv, job.video, pipeline=pipeline, resume=job.resume,
+                    progress=lambda done, total, i=i: self.events.progress.emit(i, int(done), int(total or 0)),
+                    should_stop=self.abort.is_set)
+            except Exception as e:  # noqa: BLE001 - one bad file never stops the queue
+                log.warning("batch %s: %s", job.spec, error_text(e), exc_info=True)
+                self.events.file_done.emit(i, "failed", error_text(e))
+                continue
+            if summary.complete:
+                note = f" ({summary.ended_early})" if summary.ended_early else ""
+                self.events.file_done.emit(i, "done", f"{summary.rows} rows, {summary.frames} frames → "
+                                                      f"{job.csv or job.video}{note}")
+            else:
+                self.events.file_done.emit(i, "cancelled", f"stopped after {summary.frames} frames; Resume "
+                                                           "finishes it")
+
+
+def _finished(job: BatchJob) -> bool:
+    """True when every output of `job` exists and none is left half-written."""
+    outputs = [Path(p) for p in (job.csv, job.video) if p]
+    return bool(outputs) and all(p.exists() and not partial_path(p).exists() for p in outputs)
 
 
 class BatchWindow(QWidget):
-    """A tool window: the queue, an output folder, per-file and overall progress, start and cancel."""
+    """A tool window: the queue, an output folder, per-file and overall progress, start, resume and cancel."""
 
     def __init__(self, backend: PipelineBackend, options_provider: Callable[[], WorkerOptions], settings,
                  parent: Optional[QWidget] = None) -> None:
@@ -98,8 +120,7 @@ class BatchWindow(QWidget):
         self.backend = backend
         self.options_provider = options_provider
         self.settings = settings
-        self.thread: Optional[QThread] = None
-        self.runner: Optional[BatchRunner] = None
+        self.ctl: Optional[WorkerThread] = None
         self.results: List[tuple] = []
 
         self.list = QListWidget()
@@ -107,23 +128,29 @@ class BatchWindow(QWidget):
         add.clicked.connect(self._ask_add)
         add_folder = QPushButton("Add folder…")
         add_folder.clicked.connect(self._ask_add_folder)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.clear)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
         self.out_edit = QLineEdit(settings.get("batch/out_dir", str(Path.home() / "gazenet-annotations"), str))
         browse = QPushButton("…")
         browse.clicked.connect(self._ask_out_dir)
         self.file_bar = QProgressBar()
         self.total_bar = QProgressBar()
+        self.total_bar.setFormat("%v of %m files")
         self.status = QLabel("Add clips, pick an output folder, then Start.")
         self.status.setWordWrap(True)
         self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Annotate every clip (existing outputs are overwritten)")
         self.start_button.clicked.connect(self.start)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Finish cancelled or interrupted clips from their .partial files; "
+                                      "skip clips already annotated")
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
 
         row = QHBoxLayout()
-        for w in (add, add_folder, clear):
+        for w in (add, add_folder, self.clear_button):
             row.addWidget(w)
         row.addStretch(1)
         out_row = QHBoxLayout()
@@ -132,8 +159,8 @@ class BatchWindow(QWidget):
         out_row.addWidget(browse)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
+        for b in (self.start_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.list, 1)
@@ -152,7 +179,7 @@ class BatchWindow(QWidget):
             path = Path(p)
             if path.is_dir():
                 for child in sorted(path.iterdir()):
-                    if child.suffix.lower() in _VIDEO_EXT:
+                    if child.suffix.lower() in VIDEO_EXTENSIONS:
                         self._add_item(str(child))
             else:
                 self._add_item(str(path))
@@ -164,11 +191,12 @@ class BatchWindow(QWidget):
         self.list.addItem(item)
 
     def clear(self) -> None:
-        if self.is_running():
-            return
-        self.list.clear()
+        """Empty the queue (not while it runs)."""
+        if not self.is_running():
+            self.list.clear()
 
     def paths(self) -> List[str]:
+        """The queued inputs, in order."""
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
 
     def _ask_add(self) -> None:
@@ -187,63 +215,42 @@ class BatchWindow(QWidget):
 
     # running
     def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        """True while a batch runs."""
+        return self.ctl is not None and self.ctl.is_running()
 
-    def start(self) -> None:
-        """Annotate every queued clip into the output folder."""
+    def start(self, resume: bool = False) -> None:
+        """Annotate every queued clip into the output folder (`resume`: finish partial outputs, skip done ones)."""
         paths = self.paths()
         if not paths or self.is_running():
             return
         out_dir = self.out_edit.text().strip()
         self.settings.set("batch/out_dir", out_dir)
-        self._run([(p, output_path_for(p, out_dir), None) for p in paths])
-
-    def annotate_now(self, inputs: List[str], video_path: Optional[str] = None) -> None:
-        """Queue and start inputs right away (Export ▸ Annotated video uses this)."""
-        if self.is_running():
-            self.status.setText("a batch is already running")
-            return
-        self.list.clear()
-        for p in inputs:
-            self._add_item(p)
-        csv = str(Path(video_path).with_suffix(".csv")) if video_path else None
-        self._run([(p, csv, video_path) for p in inputs])
-
-    def _run(self, jobs: List[tuple]) -> None:
+        jobs = [BatchJob(p, output_path_for(p, out_dir), None, resume) for p in paths]
         self.results = []
         self.total_bar.setRange(0, len(jobs))
         self.total_bar.setValue(0)
         self.file_bar.setValue(0)
-        self.runner = BatchRunner(self.backend, self.options_provider(), jobs)
-        self.thread = QThread()
-        self.thread.setObjectName("gazenet-batch")
-        self.runner.moveToThread(self.thread)
-        self.thread.started.connect(self.runner.run)
-        self.runner.finished.connect(self.thread.quit)
-        self.runner.file_started.connect(self._on_file_started)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.file_done.connect(self._on_file_done)
-        self.thread.finished.connect(self._on_finished)
-        self.start_button.setEnabled(False)
+        runner = BatchRunner(self.backend, self.options_provider(), jobs)
+        runner.events.file_started.connect(self._on_file_started)
+        runner.events.progress.connect(self._on_progress)
+        runner.events.file_done.connect(self._on_file_done)
+        runner.events.finished.connect(self._on_finished)
+        self.ctl = WorkerThread(runner, "gazenet-batch", self)
+        for b in (self.start_button, self.resume_button, self.clear_button):
+            b.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.status.setText(f"annotating {len(jobs)} file(s)…")
-        self.thread.start()
+        self.status.setText(f"{'resuming' if resume else 'annotating'} {len(jobs)} file(s)…")
+        self.ctl.start("run")
 
     def cancel(self) -> None:
-        """Stop after the current frame; finished files stay."""
-        if self.runner is not None:
-            self.runner.cancel()
+        """Stop after the current frame; finished files stay, the current one can be resumed."""
+        if self.ctl is not None:
+            self.ctl.worker.request_stop()
             self.status.setText("cancelling…")
 
     def stop(self, timeout_ms: int = 10000) -> bool:
-        """Cancel and wait for the thread (window closing)."""
-        if self.thread is None:
-            return True
-        if self.runner is not None:
-            self.runner.cancel()
-        if self.thread.isRunning():
-            return self.thread.wait(timeout_ms)
-        return True
+        """Cancel as the Cancel button does and wait for the thread (the main window closing)."""
+        return self.ctl is None or self.ctl.stop(timeout_ms)
 
     def _on_file_started(self, index: int, path: str) -> None:
         item = self.list.item(index)
@@ -262,19 +269,23 @@ class BatchWindow(QWidget):
         if item is not None:
             path = item.data(Qt.ItemDataRole.UserRole)
             item.setText(f"{Path(path).name} — {status}: {message}")
-        self.total_bar.setValue(len(self.results))
+        # Overall counts the files the queue is through with; cancelled ones are not done.
+        self.total_bar.setValue(sum(1 for _, s, _ in self.results if s != "cancelled"))
         if self.file_bar.maximum() == 0:
             self.file_bar.setRange(0, 1)
             self.file_bar.setValue(1 if status == "done" else 0)
 
     def _on_finished(self) -> None:
-        done = sum(1 for _, s, _ in self.results if s == "done")
-        self.status.setText(f"finished: {done} of {len(self.results)} file(s) annotated")
-        self.start_button.setEnabled(True)
+        done = sum(1 for _, s, _ in self.results if s in ("done", "skipped"))
+        cancelled = sum(1 for _, s, _ in self.results if s == "cancelled")
+        text = f"finished: {done} of {len(self.results)} file(s) annotated"
+        if cancelled:
+            text += f"; {cancelled} cancelled (Resume finishes them)"
+        self.status.setText(text)
+        if self.ctl is not None:
+            self.ctl.stop()
+            self.ctl.deleteLater()
+        self.ctl = None
+        for b in (self.start_button, self.resume_button, self.clear_button):
+            b.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        if self.thread is not None:
-            self.thread.deleteLater()
-        self.thread = None
-        if self.runner is not None:
-            self.runner.deleteLater()
-        self.runner = None

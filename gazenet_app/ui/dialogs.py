@@ -133,25 +133,62 @@ class CameraDialog(QDialog):
         return None
 
 
+#: Works a gazenet model builds on, cited in About (a card's own `citations` list comes first).
+CITATIONS = (
+    "N. Ruiz, E. Chong, J. M. Rehg. Fine-Grained Head Pose Estimation Without Keypoints. CVPR Workshops 2018 "
+    "(Hopenet).",
+    "M. Sandler et al. MobileNetV2: Inverted Residuals and Linear Bottlenecks. CVPR 2018.",
+    "Z. Zhang, P. Luo, C. C. Loy, X. Tang. Facial Landmark Detection by Deep Multi-task Learning. ECCV 2014 "
+    "(MTFL).",
+    "M. Koestinger et al. Annotated Facial Landmarks in the Wild (AFLW). ICCV Workshops 2011.",
+    "G. B. Huang et al. Labeled Faces in the Wild. UMass Amherst TR 07-49, 2007.",
+    "Y. Kartynnik et al. Real-time Facial Surface Geometry from Monocular Video on Mobile GPUs. CVPR Workshops "
+    "2019 (MediaPipe FaceMesh).",
+)
+
+
+def _card_html(name: str, card: Dict[str, Any]) -> List[str]:
+    """The active model's card as readable sections: what it is, its terms, data, evaluation, citations."""
+    e = html.escape
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    parts = [f"<h3>Active model: {e(name)}</h3>"]
+    if card.get("description"):
+        parts.append(f"<p>{e(str(card['description']))}</p>")
+    rows = [(label, card.get(key)) for label, key in (("architecture", "architecture"), ("input size", "input_size"),
+                                                      ("precision", "precision"), ("source", "source"))]
+    parts.append("<table>" + "".join(f"<tr><td><b>{e(k)}</b>&nbsp;</td><td>{e(str(v))}</td></tr>"
+                                      for k, v in rows if v not in (None, "")) + "</table>")
+    terms = training.get("license")
+    if terms:
+        parts.append(f"<h4>Terms of use</h4><p style='color:#b8860b'><b>{e(str(terms))}</b></p>")
+    data = training.get("data")
+    if data:
+        items = data if isinstance(data, list) else [data]
+        parts.append("<h4>Training data</h4><ul>" + "".join(f"<li>{e(str(d))}</li>" for d in items) + "</ul>")
+    evals = []
+    for dataset, metrics in (card.get("eval") or {}).items():
+        for metric, entry in (metrics.items() if isinstance(metrics, dict) else ()):
+            value = entry.get("value") if isinstance(entry, dict) else entry
+            n = entry.get("n") if isinstance(entry, dict) else None
+            if isinstance(value, (int, float)):
+                evals.append(f"<tr><td>{e(dataset)}&nbsp;</td><td>{e(metric.replace('_', ' '))}&nbsp;</td>"
+                             f"<td align='right'>{value:.2f}</td><td>{f'&nbsp;(n={n})' if n else ''}</td></tr>")
+    if evals:
+        parts.append("<h4>Evaluation (degrees)</h4><table>" + "".join(evals[:12]) + "</table>")
+    cites = list(card.get("citations") or []) + list(CITATIONS)
+    parts.append("<h4>Citations</h4><ol>" + "".join(f"<li>{e(str(c))}</li>" for c in cites) + "</ol>")
+    return parts
+
+
 def about_html(version: str, model_name: Optional[str], card: Dict[str, Any], licences: str,
                log_path: str, notices_path: Optional[str] = None) -> str:
-    """The About text: version, the active model's card (data, terms), third-party licences, the log file."""
+    """The About text: version, the active model's card (terms, data, citations), licences, the log file."""
     e = html.escape
     parts = [f"<h2>gazenet {e(version)}</h2>",
              "<p>Head-pose estimation without facial keypoints: Hopenet (Ruiz, Chong &amp; Rehg, CVPR-W 2018) "
              "re-implemented in MXNet/Gluon, with face detection, tracking and smoothing.</p>"]
     if model_name:
-        parts.append(f"<h3>Active model: {e(model_name)}</h3><table>")
-        for key in ("description", "architecture", "backbone", "input_size", "precision", "flip_average",
-                    "training", "eval", "source"):
-            if key in card and card[key] not in (None, "", [], {}):
-                value = card[key]
-                if isinstance(value, dict):
-                    value = ", ".join(f"{k}: {v}" for k, v in value.items())
-                elif isinstance(value, list):
-                    value = ", ".join(str(v) for v in value)
-                parts.append(f"<tr><td><b>{e(key.replace('_', ' '))}</b>&nbsp;</td><td>{e(str(value))}</td></tr>")
-        parts.append("</table>")
+        parts += _card_html(model_name, card)
     else:
         parts.append("<h3>No pose model active</h3><p>Face detection only.</p>")
     rows = "".join(f"<tr><td>{e(name)}&nbsp;&nbsp;</td><td>{e(lic)}</td></tr>"
@@ -165,12 +202,12 @@ def about_html(version: str, model_name: Optional[str], card: Dict[str, Any], li
 
 
 class AboutDialog(QDialog):
-    """Help ▸ About: rich text in a scrollable browser."""
+    """Help ▸ About (and the F1 shortcut list): rich text in a scrollable browser."""
 
-    def __init__(self, text_html: str, parent: Optional[QWidget]) -> None:
+    def __init__(self, text_html: str, parent: Optional[QWidget], title: str = "About gazenet") -> None:
         super().__init__(parent)
-        self.setWindowTitle("About gazenet")
-        self.resize(560, 520)
+        self.setWindowTitle(title)
+        self.resize(620, 560)
         browser = QTextBrowser()
         browser.setOpenExternalLinks(True)
         browser.setHtml(text_html)
@@ -182,9 +219,9 @@ class AboutDialog(QDialog):
         self.browser = browser
 
     @classmethod
-    def show_about(cls, parent: QWidget, text_html: str) -> None:
-        """Show the About dialog (modal)."""
-        cls(text_html, parent).exec()
+    def show_about(cls, parent: QWidget, text_html: str, title: str = "About gazenet") -> None:
+        """Show the dialog (modal)."""
+        cls(text_html, parent, title).exec()
 
 
 class PreferencesDialog(QDialog):

@@ -8,10 +8,10 @@ from typing import Any, Dict, Iterable, Optional
 
 from gazenet_app import __version__
 from gazenet_app.core.errors import ExportError
-from gazenet_app.core.results import CsvWriter, JsonlWriter, sidecar_path, write_sidecar
+from gazenet_app.core.results import CsvWriter, JsonlWriter, read_sidecar, sidecar_path, write_sidecar
 from gazenet_app.core.types import FrameResult
 
-__all__ = ["Recorder", "export_results", "writer_for"]
+__all__ = ["Recorder", "export_results", "writer_for", "video_for_annotations"]
 
 
 def writer_for(path: str, smoothing: bool):
@@ -72,3 +72,22 @@ def export_results(path: str, results: Iterable[FrameResult], meta: Dict[str, An
     info["frames"] = len(results)
     write_sidecar(sidecar_path(path), info)
     return sum(len(r.faces) for r in results)
+
+
+def video_for_annotations(csv_path: str) -> Optional[str]:
+    """The input named in an annotation CSV's sidecar, if it exists (as named, or next to the CSV)."""
+    side = sidecar_path(csv_path)
+    if not side.exists():
+        return None
+    try:
+        meta = read_sidecar(side)
+    except (OSError, ValueError):
+        return None
+    src = meta.get("source") or meta.get("input") or {}
+    name = src.get("name") if isinstance(src, dict) else src
+    if not name:
+        return None
+    for candidate in (Path(name), Path(csv_path).parent / Path(name).name):
+        if candidate.exists():
+            return str(candidate)
+    return None

@@ -94,28 +94,29 @@ def run_smoke_test(input_spec: str, output_csv: str, timeout_s: float = 300.0,
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)  # user settings untouched
         window = MainWindow(backend=backend, options=options, settings=settings)
         window.show()
+        session = window.session
         try:
-            if not _wait(lambda: window.state is not None or window.errors, min(timeout_s, 120.0)):
+            if not _wait(lambda: session.state is not None or session.errors, min(timeout_s, 120.0)):
                 return 1, "the worker did not start (no state reported)"
-            if window.errors:
-                return 1, f"worker error at start: {window.errors[0]}"
+            if session.errors:
+                return 1, f"worker error at start: {session.errors[0]}"
             output_csv = str(Path(output_csv).resolve())
             t_open = time.monotonic()
-            window.controller.open_source(input_spec, record_to=output_csv)
+            session.open(input_spec, record_to=output_csv)
             left = max(1.0, timeout_s - (time.monotonic() - t0))
-            if not _wait(lambda: window.ended is not None or window.errors, left):
-                return 1, f"timed out after {timeout_s:.0f} s ({window.frames_received} frames processed)"
+            if not _wait(lambda: session.ended_reason is not None or session.errors, left):
+                return 1, f"timed out after {timeout_s:.0f} s ({session.frames_received} frames processed)"
             run_s = time.monotonic() - t_open
-            if window.errors:
-                return 1, f"worker error: {window.errors[0]}"
-            window.controller.stop_recording()
-            if not _wait(lambda: Path(output_csv).exists() or window.errors, 30.0):
-                return 1, "the recording was not finished: " + (window.errors[0] if window.errors else "no file")
-            frames = window.frames_received
-            faces = sum(len(r.faces) for r in window.results.values())
+            if session.errors:
+                return 1, f"worker error: {session.errors[0]}"
+            session.controller.stop_recording()
+            if not _wait(lambda: Path(output_csv).exists() or session.errors, 30.0):
+                return 1, "the recording was not finished: " + (session.errors[0] if session.errors else "no file")
+            frames = session.frames_received
+            faces = sum(len(r.faces) for r in session.results.values())
             images = window.images_shown
             stats = (f"{frames} frames, {faces} faces, {images} images shown "
-                     f"({window.worker.latest.dropped} stale images skipped), {frames / max(run_s, 1e-6):.1f} "
+                     f"({session.worker.latest.dropped} stale images skipped), {frames / max(run_s, 1e-6):.1f} "
                      f"frames/s through the worker")
         finally:
             stopped = window.shutdown()

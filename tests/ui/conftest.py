@@ -39,7 +39,7 @@ class FakeBackend(PipelineBackend):
                            for m in self.models],
                 "detectors": ["fake", "fake2"], "presets": ["accurate", "live"], "gpus": 0}
 
-    def load_pose_model(self, name_or_path, device):
+    def load_pose_model(self, name_or_path, device, precision=None):
         from fixtures.fakes import FakePoseModel
         if name_or_path in self.models:
             model = FakePoseModel()
@@ -49,6 +49,13 @@ class FakeBackend(PipelineBackend):
         if Path(str(name_or_path)).exists():
             raise ModelLoadError(f"{name_or_path} is not a gazenet model (no valid card or weights)")
         raise ModelNotFoundError(f"no model named {name_or_path!r}")
+
+    def build_pipeline(self, options):
+        """The batch's and export's pipeline from the same fakes (a fresh tracker: never the worker's)."""
+        name = options.model or self.default_model()
+        model = self.load_pose_model(name, options.device) if name else None
+        detector = self.make_detector(options.detector, options.preset, options.detector_threshold)
+        return PipelineBackend().make_pipeline(detector, model, options)
 
     def make_detector(self, name, preset, threshold):
         from fixtures.fakes import FakeDetector
@@ -86,7 +93,7 @@ def make_window(qtbot, qsettings, fake_backend, fast_options):
                             settings=settings or qsettings)
         qtbot.addWidget(window)
         windows.append(window)
-        qtbot.waitUntil(lambda: window.state is not None, timeout=10000)
+        qtbot.waitUntil(lambda: window.session.state is not None, timeout=10000)
         return window
 
     yield make

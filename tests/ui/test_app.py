@@ -19,15 +19,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_starts_without_a_model_and_runs_detection_only(qtbot, make_window, synthetic_clip, tmp_path):
-    window = make_window(backend=FakeBackend(models=(), default=None))
+    backend = FakeBackend(models=(), default=None)
+    window = make_window(backend=backend)
     qtbot.waitUntil(lambda: window.banner.kind == "notice")
-    assert "No pose model installed" in window.banner.text() and "gazenet convert" in window.banner.text()
-    assert window.state.model is None
+    assert window.banner.text() == backend.no_model_message()  # typed state (ModelStatus), no text matching
+    assert window.session.state.model is None
     assert "none (detection only)" in window.status_labels["model"].text()
     with qtbot.waitSignal(window.controller.events.end_of_stream, timeout=20000):
         window.open_source(str(synthetic_clip.path))
-    qtbot.waitUntil(lambda: window.frames_received == synthetic_clip.frames)
-    faces = [f for r in window.results.values() for f in r.faces]
+    qtbot.waitUntil(lambda: window.session.frames_received == synthetic_clip.frames)
+    faces = [f for r in window.session.results.values() for f in r.faces]
     assert len(faces) == 2 * synthetic_clip.frames and all(f.pose is None for f in faces)
     out = tmp_path / "boxes.csv"
     assert window.export(str(out)) == len(faces)
@@ -39,11 +40,11 @@ def test_options_persist_between_sessions(qtbot, make_window, qsettings):
     window = make_window()
     window.act_smoothing.setChecked(True)
     window.act_cube.setChecked(True)
-    qtbot.waitUntil(lambda: window.state.options["smoothing"] and window.state.options["show_cube"])
+    qtbot.waitUntil(lambda: window.session.state.options["smoothing"] and window.session.state.options["show_cube"])
     window.close()
     again = MainWindow(backend=FakeBackend(), settings=qsettings, start=False)
     qtbot.addWidget(again)
-    assert again.options.smoothing and again.options.show_cube
+    assert again.session.options.smoothing and again.session.options.show_cube
     assert again.act_smoothing.isChecked()
     again.shutdown()
 
@@ -55,7 +56,7 @@ def test_classify_and_open_dropped_paths(qtbot, make_window, synthetic_clip, tmp
                      "images": [str(tmp_path / "a.png")], "csv": ["x.csv"], "other": ["y.bin"]}
     window = make_window()
     window.open_paths([str(tmp_path / "orphan.csv")])  # nothing open and no sidecar: a clear message
-    assert "open the video of orphan.csv first" in window.errors[-1]
+    assert "open the video of orphan.csv first" in window.session.errors[-1]
     with qtbot.waitSignal(window.controller.events.source_opened, timeout=10000) as opened:
         window.open_paths([str(synthetic_clip.path)])
     assert opened.args[0].frame_count == synthetic_clip.frames
@@ -83,7 +84,7 @@ def test_screenshot_and_close_while_playing(qtbot, make_window, synthetic_clip, 
     assert window.controller.is_running()
     window.close()
     assert not window.controller.thread.isRunning()
-    assert window.worker._source is None
+    assert window.session.worker._source is None
 
 
 def test_batch_queue_annotates_each_clip(qtbot, make_window, synthetic_clip, tmp_path):
@@ -111,11 +112,11 @@ def test_batch_queue_annotates_each_clip(qtbot, make_window, synthetic_clip, tmp
 
 
 def test_batch_cancel_before_start_writes_nothing(qtbot, fake_backend, qsettings, tmp_path, synthetic_clip):
-    from gazenet_app.ui.batch import BatchRunner
-    runner = BatchRunner(fake_backend, WorkerOptions(detector="fake"), [(str(synthetic_clip.path),
-                                                                          str(tmp_path / "a.csv"), None)])
+    from gazenet_app.ui.batch import BatchJob, BatchRunner
+    runner = BatchRunner(fake_backend, WorkerOptions(detector="fake"), [BatchJob(str(synthetic_clip.path),
+                                                                                  str(tmp_path / "a.csv"))])
     done = []
-    runner.file_done.connect(lambda i, s, m: done.append(s))
+    runner.events.file_done.connect(lambda i, s, m: done.append(s))
     runner.cancel()
     runner.run()  # synchronously: the logic without a thread
     assert done == ["cancelled"] and not (tmp_path / "a.csv").exists()
@@ -176,11 +177,11 @@ def test_preferences_reach_the_worker_and_persist(qtbot, make_window, qsettings,
         lambda cls, parent, options, presets: {"smoothing": True, "smooth_beta": 0.5, "detect_every": 3}))
     window = make_window()
     window.act_prefs.trigger()
-    qtbot.waitUntil(lambda: window.state.options["smooth_beta"] == 0.5 and window.state.options["detect_every"] == 3)
-    assert window.state.options["smoothing"] and window.act_smoothing.isChecked()
+    qtbot.waitUntil(lambda: window.session.state.options["smooth_beta"] == 0.5 and window.session.state.options["detect_every"] == 3)
+    assert window.session.state.options["smoothing"] and window.act_smoothing.isChecked()
     again = MainWindow(backend=FakeBackend(), settings=qsettings, start=False)
     qtbot.addWidget(again)
-    assert again.options.smooth_beta == 0.5 and again.options.detect_every == 3
+    assert again.session.options.smooth_beta == 0.5 and again.session.options.detect_every == 3
     again.shutdown()
 
 
@@ -195,26 +196,30 @@ def test_busy_or_missing_camera_is_a_message(qtbot, make_window, monkeypatch):
         window.act_webcam.trigger()
     assert "camera 7" in failed.args[0]
     assert window.act_mirror.isChecked()
-    qtbot.waitUntil(lambda: window.state.options["preset"] == "live")  # webcams default to the live preset
+    qtbot.waitUntil(lambda: window.session.state.options["preset"] == "live")  # webcams default to the live preset
     assert window.controller.is_running()
 
 
-def test_export_annotated_video(qtbot, make_window, synthetic_clip, tmp_path, monkeypatch):
+def test_export_annotated_video_leaves_the_queue_alone(qtbot, make_window, synthetic_clip, tmp_path, monkeypatch):
+    """Defect 10: the video export runs on its own (the batch queue keeps its clips) and writes no CSV."""
     from gazenet_app.ui.dialogs import FileDialogs
-    out = tmp_path / "annotated.avi"
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "annotated.avi"
     monkeypatch.setattr(FileDialogs, "save_path", classmethod(lambda cls, *a: str(out)))
     window = make_window()
+    window.show_batch()
+    window.batch_window.add_paths([str(synthetic_clip.path)])
     with qtbot.waitSignal(window.controller.events.end_of_stream, timeout=20000):
         window.open_source(str(synthetic_clip.path))
-    window.act_export_video.trigger()
-    batch = window.batch_window
-    qtbot.waitUntil(lambda: not batch.is_running() and bool(batch.results), timeout=30000)
-    assert batch.results[0][1] == "done", batch.results
+    with qtbot.waitSignal(window.session.export_finished, timeout=30000) as done:
+        window.act_export_video.trigger()
+    assert done.args[0] == "done", done.args
     import cv2
     cap = cv2.VideoCapture(str(out))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == synthetic_clip.frames
     cap.release()
-    assert (tmp_path / "annotated.csv").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["annotated.avi", "annotated.meta.json"]
+    assert window.batch_window.paths() == [str(synthetic_clip.path)] and not window.batch_window.results
 
 
 def test_drop_and_shortcuts(qtbot, make_window, synthetic_clip):
@@ -224,7 +229,7 @@ def test_drop_and_shortcuts(qtbot, make_window, synthetic_clip):
     assert window.act_play.shortcut() == QKeySequence(Qt.Key.Key_Space)
     assert window.act_step.shortcut() == QKeySequence(Qt.Key.Key_Right)
     assert window.act_open.shortcut() == QKeySequence("Ctrl+O")
-    assert window.act_quit.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    assert window.act_quit.shortcut() == QKeySequence("Ctrl+Q")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(synthetic_clip.path))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
@@ -239,8 +244,8 @@ def test_files_after_a_webcam_drop_mirror_and_live_preset(qtbot, make_window, sy
     window = make_window()
     with qtbot.waitSignal(window.controller.events.failed, timeout=20000):
         window.open_camera(CameraChoice(9, None, None, mirror=True))
-    qtbot.waitUntil(lambda: window.state.options["preset"] == "live" and window.state.options["mirror"])
+    qtbot.waitUntil(lambda: window.session.state.options["preset"] == "live" and window.session.state.options["mirror"])
     with qtbot.waitSignal(window.controller.events.source_opened, timeout=10000):
         window.open_source(str(synthetic_clip.path))
-    qtbot.waitUntil(lambda: window.state.options["preset"] is None and not window.state.options["mirror"])
+    qtbot.waitUntil(lambda: window.session.state.options["preset"] is None and not window.session.state.options["mirror"])
     assert not window.act_mirror.isChecked()

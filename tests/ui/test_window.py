@@ -20,18 +20,18 @@ def test_video_frames_overlays_timelines_export(qtbot, make_window, synthetic_cl
     window = make_window()
     reason = _play_to_end(qtbot, window, synthetic_clip.path)
     assert reason == ""
-    qtbot.waitUntil(lambda: window.frames_received == synthetic_clip.frames)
+    qtbot.waitUntil(lambda: window.session.frames_received == synthetic_clip.frames)
     # every frame's result arrived, in order, with the fake detector's two faces
-    indices = sorted(i for _, i in window.results)
+    indices = sorted(i for _, i in window.session.results)
     assert indices == list(range(synthetic_clip.frames))
-    assert all(len(r.faces) == 2 for r in window.results.values())
+    assert all(len(r.faces) == 2 for r in window.session.results.values())
     # overlays are drawn: the shown image differs from the raw frame where the boxes are
     qtbot.waitUntil(lambda: window.view.image() is not None)
     image = window.view.image()
     assert (image.width(), image.height()) == synthetic_clip.size
     # one timeline point per frame per face
     window.timeline.redraw()
-    assert window.timeline.face_ids() == sorted({f.face_id for r in window.results.values() for f in r.faces})
+    assert window.timeline.face_ids() == sorted({f.face_id for r in window.session.results.values() for f in r.faces})
     for face_id in window.timeline.face_ids():
         series = window.timeline.series(face_id)
         assert len(series) == synthetic_clip.frames
@@ -47,7 +47,7 @@ def test_video_frames_overlays_timelines_export(qtbot, make_window, synthetic_cl
     assert len(got) == rows
     assert [int(r["frame"]) for r in got[::2]] == list(range(synthetic_clip.frames))
     assert (tmp_path / "export.meta.json").exists()
-    assert window.errors == []
+    assert window.session.errors == []
 
 
 def test_overlay_pixels_come_from_core_draw(qtbot, make_window, synthetic_clip):
@@ -92,9 +92,9 @@ def test_real_layers_switch_detector_and_model_while_playing(qtbot, qsettings, f
     window = MainWindow(options=WorkerOptions(realtime=True, model=str(tiny_pose_model)), settings=qsettings)
     qtbot.addWidget(window)
     try:
-        qtbot.waitUntil(lambda: window.state is not None, timeout=60000)
-        assert window.state.model == tiny_pose_model.stem
-        assert {"mtcnn", "cascade"} <= set(window.catalog["detectors"])
+        qtbot.waitUntil(lambda: window.session.state is not None, timeout=60000)
+        assert window.session.state.model == tiny_pose_model.stem
+        assert {"mtcnn", "cascade"} <= set(window.session.catalog["detectors"])
         with qtbot.waitSignal(window.controller.events.frame_processed, timeout=30000,
                               check_params_cb=lambda r: len(r.faces) > 0) as got:
             window.open_source(str(face_clip.path))
@@ -108,9 +108,9 @@ def test_real_layers_switch_detector_and_model_while_playing(qtbot, qsettings, f
             window.set_model(str(broken))
         assert "still " + tiny_pose_model.stem in failed.args[0]
         window.controller.set_options(realtime=False)
-        qtbot.waitUntil(lambda: window.ended is not None, timeout=120000)
-        assert window.ended == ""
-        assert window.state.model == tiny_pose_model.stem
-        assert len(window.errors) == 1
+        qtbot.waitUntil(lambda: window.session.ended_reason is not None, timeout=120000)
+        assert window.session.ended_reason == ""
+        assert window.session.state.model == tiny_pose_model.stem
+        assert len(window.session.errors) == 1
     finally:
         assert window.shutdown()

@@ -185,7 +185,7 @@ def test_unknown_saved_detector_falls_back_to_the_default(qtbot, fake_backend):
         ctl.start()
     try:
         # the fake backend only knows fake/fake2, so the default (mtcnn) fails too: no detector, still a state
-        assert state.args[0].detector == "mtcnn"
+        assert state.args[0].detector is None and state.args[0].options["detector"] == "mtcnn"
         qtbot.waitUntil(lambda: len(failures) == 2)
         assert "gone" in failures[0] and "no face detector" in failures[1]
     finally:
