@@ -3,11 +3,12 @@
 `PipelineConfig` (frozen) holds every setting and `build_pipeline(cfg)` is the one place that assembles
 detector + pose model + tracker + smoother, with each default (detector, precision, default model) taken from
 the module that owns it.
+
 `Pipeline.process(frame)`: detector -> canonical boxes -> tracker (face ids) -> crops with the pose model's
 crop preset -> ONE batched pose forward for all faces -> smoother -> `FrameResult` with per-stage timings (ms).
 
-`annotate(source, pipeline, outputs, ...)`: walks a source through the pipeline and writes every frame through
-the incremental writers of `core.results` (CSV, JSON Lines, annotated video, sidecar). Stopping (should_stop,
+`annotate(source, pipeline, outputs, ...)`: validate, open, loop, finish: walks a source through the pipeline
+and writes every frame through a `core.results.OutputSet` (CSV, JSON Lines, annotated video, sidecar). Stopping (should_stop,
 Ctrl-C, an error) closes the writers without finishing them, so the rows stay in the `.partial` files and
 `resume=True` continues after the last complete frame without duplicate rows.
 """
@@ -23,11 +24,9 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from gazenet_app import __version__
-from gazenet_app.core.draw import draw_frame_result
 from gazenet_app.core.errors import DetectorError, ExportError, GazenetError
 from gazenet_app.core.protocols import Detector, PoseModel, Smoother, Tracker
-from gazenet_app.core.results import (CsvWriter, JsonlWriter, VideoWriter, resume_writers,
-                                      sidecar_path, write_sidecar)
+from gazenet_app.core.results import OutputSet, sidecar_path
 from gazenet_app.core.transforms import CropPreset, crop_face, expand_box, get_crop_preset
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 from gazenet_app.core.video import Frame, FrameSource
@@ -284,6 +283,11 @@ class AnnotateOutputs:
         """`OUT.meta.json` next to the main output unless given."""
         return Path(self.sidecar) if self.sidecar else sidecar_path(self.main_path())
 
+    def output_set(self, smoothing: bool, video_fps: float, meta: Dict[str, Any]) -> OutputSet:
+        """The `core.results.OutputSet` writing these files (`meta`: the run's provenance, then `self.meta`)."""
+        return OutputSet(self.csv, self.jsonl, self.video, self.sidecar_file(), smoothing=smoothing,
+                         video_fps=video_fps, show_cube=self.show_cube, meta={**meta, **self.meta})
+
 
 @dataclass
 class AnnotateSummary:
@@ -308,38 +312,12 @@ class AnnotateSummary:
         return self.finished
 
 
-def _next_on_grid(after: int, start: int, stride: int) -> int:
-    """The first frame > after on the grid start, start+stride, ..."""
-    k = max(0, (after - start) // stride + 1)
-    return start + k * stride
-
-
-def _copy_video_prefix(old: Path, writer: VideoWriter, count: int) -> int:
-    """Copy the first `count` frames of an interrupted annotated video into a new writer; frames copied."""
-    import cv2
-
-    from gazenet_app.core.video import to_rgb
-
-    cap = cv2.VideoCapture(str(old))
-    n = 0
-    try:
-        while n < count:
-            ok, bgr = cap.read()
-            if not ok or bgr is None:
-                break
-            writer.write(to_rgb(bgr))
-            n += 1
-    finally:
-        cap.release()
-    return n
-
-
 def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, *, start: int = 0,
              end: Optional[int] = None, stride: int = 1, resume: bool = False,
              progress: Optional[Callable[[int, Optional[int]], None]] = None,
              should_stop: Optional[Callable[[], bool]] = None,
              on_result: Optional[Callable[[Frame, FrameResult], None]] = None) -> AnnotateSummary:
-    """Run `pipeline` over `source` and write every frame's results incrementally.
+    """Run `pipeline` over `source` and write every frame's results incrementally (a `core.results.OutputSet`).
 
     `progress(done, total)` after each frame; `should_stop()` is checked before each frame (True: stop and
     keep the partials for `resume`; for a live source such as a camera, stopping or Ctrl-C finishes the
@@ -352,143 +330,42 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
     if start < 0 or (end is not None and end <= start):
         raise GazenetError(f"empty frame range: start={start}, end={end}")
     t_begin = time.perf_counter()
-    summary = AnnotateSummary(first_frame=start)
-    # a live source (camera) has no length and cannot be resumed: stopping it finishes the outputs
-    live = source.frame_count is None
-    writers: List = []
-    if outputs.csv is not None:
-        writers.append(CsvWriter(outputs.csv, smoothing=pipeline.smoother is not None))
-    if outputs.jsonl is not None:
-        writers.append(JsonlWriter(outputs.jsonl))
-    sidecar = outputs.sidecar_file()
-    video_writer = (VideoWriter(outputs.video, fps=(source.fps or 30.0) / stride)
-                    if outputs.video is not None else None)
-
-    partials = [w.partial for w in writers] + ([video_writer.partial] if video_writer else [])
-    existing = [p for p in partials if p.exists()]
-    if existing and not resume:
-        raise ExportError(f"{existing[0]} exists from an interrupted run: pass --resume to continue it, "
-                          f"or delete it to start over")
-    if resume and not existing and writers and all(w.path.exists() for w in writers):
-        raise ExportError(f"nothing to resume: {writers[0].path} is already complete")
-
-    # open (or resume) the writers
-    first = start
-    if resume and existing:
-        last = resume_writers(writers) if writers else None
-        summary.resumed_after = last
-        if last is not None:
-            first = _next_on_grid(last, start, stride)
-            log.info("resuming after frame %d (next: %d)", last, first)
-        summary.rows = writers[0].rows_written if writers else 0
-    else:
-        for w in writers:
-            w.open(resume=False)
+    live = source.frame_count is None  # a camera cannot be resumed: stopping it finishes the outputs
+    out = outputs.output_set(pipeline.smoother is not None, (source.fps or 30.0) / stride,
+                             {**pipeline.describe(), "source": source.describe(),
+                              "range": {"start": start, "end": end, "stride": stride}})
+    first = out.open(resume, start, stride)
     pipeline.reset()
-    pipeline.id_offset = 0
-    if summary.resumed_after is not None:
-        # tracks restart here: new ids continue after those already written, so an id never names two faces
-        ids = [i for i in (w.max_face_id() for w in writers) if i is not None]
-        pipeline.id_offset = max(ids) + 1 if ids else 0
-    if video_writer is not None and first > start:
-        old = video_writer.partial
-        if old.exists():
-            moved = old.with_name(old.stem + ".old" + old.suffix)
-            old.replace(moved)
-            want = (first - start + stride - 1) // stride
-            got = _copy_video_prefix(moved, video_writer, want)
-            moved.unlink()
-            if got < want:
-                note = (f"annotated video: only {got} of {want} frames before the resume point could be "
-                        f"recovered; the video misses {want - got} frames")
-                log.warning(note)
-                summary.notes.append(note)
-    summary.first_frame = first
-
-    meta = {"gazenet_version": __version__, "status": "running", **pipeline.describe(),
-            "source": source.describe(), "range": {"start": start, "end": end, "stride": stride},
-            "outputs": {}, **outputs.meta}
-    for key, w in (("csv", outputs.csv), ("jsonl", outputs.jsonl)):
-        if w is not None:
-            meta["outputs"][key] = Path(w).name
-    if video_writer is not None:
-        meta["outputs"]["video"] = video_writer.describe()
-    summary.outputs = dict((k, str(v)) for k, v in (("csv", outputs.csv), ("jsonl", outputs.jsonl),
-                                                    ("video", outputs.video), ("sidecar", sidecar)) if v)
-    write_sidecar(sidecar, meta)
-
+    # tracks restart here: new ids continue after those already written, so an id never names two faces
+    pipeline.id_offset = out.next_face_id() if out.resumed_after is not None and pipeline.links_frames(source) else 0
     total = source.frame_count
     if total is not None:
-        stop_at = total if end is None else min(end, total)
-        total = max(0, (stop_at - first + stride - 1) // stride)
+        total = max(0, ((total if end is None else min(end, total)) - first + stride - 1) // stride)
     if progress is not None:
         progress(0, total)
-
-    def finish(status: str, finalize: bool) -> None:
-        summary.status = status
-        summary.finished = finalize
-        summary.elapsed_s = time.perf_counter() - t_begin
-        summary.notes.extend(source.notes)
-        meta.update(status=status, frames=summary.frames, rows=summary.rows, faces=summary.faces,
-                    ended_early=summary.ended_early, resumed_after=summary.resumed_after,
-                    last_frame=summary.last_frame, notes=summary.notes)
-        closing_error = None
-        if finalize:
-            try:
-                for w in writers:
-                    w.close()
-                if video_writer is not None:
-                    video_writer.close()
-            except ExportError as e:  # a final rename failed: what was not renamed stays a partial, for resume
-                closing_error = e
-                summary.status, summary.finished = "failed", False
-                meta["status"] = "failed"
-        if not finalize or closing_error is not None:
-            for w in writers:
-                w.abort()
-            if video_writer is not None:
-                video_writer.abort()
-            meta["partials"] = [p.name for p in partials if p.exists()]
-            try:
-                write_sidecar(sidecar, meta)
-            except ExportError as e:  # the error that stopped the run matters more
-                log.error("%s", e)
-            if closing_error is not None:
-                raise closing_error
-            return
-        write_sidecar(sidecar, meta)
-
+    status, final = "complete", None
     try:
-        if end is None or first < end:
-            for frame in source.frames(first, end, stride):
-                if should_stop is not None and should_stop():
-                    finish("stopped", finalize=live)
-                    return summary
-                result = pipeline.process(frame)
-                for w in writers:
-                    w.write(result)
-                if video_writer is not None:
-                    video_writer.write(draw_frame_result(frame.rgb, result, show_cube=outputs.show_cube))
-                summary.frames += 1
-                summary.faces += len(result.faces)
-                summary.rows = writers[0].rows_written if writers else summary.frames
-                summary.last_frame = frame.index
-                if on_result is not None:
-                    on_result(frame, result)
-                if progress is not None:
-                    progress(summary.frames, total)
+        for frame in (source.frames(first, end, stride) if end is None or first < end else ()):
+            if should_stop is not None and should_stop():
+                status, final = "stopped", live
+                break
+            result = pipeline.process(frame)
+            out.write(frame, result)
+            if on_result is not None:
+                on_result(frame, result)
+            if progress is not None:
+                progress(out.frames, total)
+        else:
+            status = "ended_early" if source.ended_early else "complete"
     except KeyboardInterrupt:
-        if live:  # a camera stops when the user says so: what was recorded is the whole record
-            finish("stopped", finalize=True)
-            return summary
-        finish("interrupted", finalize=False)
-        raise
+        status, final = ("stopped", True) if live else ("interrupted", False)  # a camera's record is whole
+        if not live:
+            out.finish(status, final, notes=source.notes, ended_early=None)
+            raise
     except BaseException:
-        finish("failed", finalize=False)
+        out.finish("failed", notes=source.notes, ended_early=None)
         raise
-    if source.ended_early:
-        summary.ended_early = source.error
-        finish("ended_early", finalize=True)
-    else:
-        finish("complete", finalize=True)
-    return summary
+    out.finish(status, final, notes=source.notes, ended_early=source.error if status == "ended_early" else None)
+    return AnnotateSummary(out.frames, out.faces, out.rows, out.status, out.finished,
+                           source.error if status == "ended_early" else None, out.resumed_after, first,
+                           out.last_frame, time.perf_counter() - t_begin, out.paths(), out.notes)

@@ -26,8 +26,11 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from gazenet_app import __version__
+from gazenet_app.core.draw import draw_frame_result
 from gazenet_app.core.errors import ExportError
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+from gazenet_app.core.video import Frame
 
 __all__ = [
     "CSV_COLUMNS",
@@ -38,6 +41,8 @@ __all__ = [
     "CsvWriter",
     "JsonlWriter",
     "VideoWriter",
+    "OutputSet",
+    "FORMAT_VERSION",
     "resume_writers",
     "write_sidecar",
     "read_sidecar",
@@ -52,6 +57,9 @@ CSV_COLUMNS: Tuple[str, ...] = ("source", "frame", "timestamp_ms", "face_id", "x
                                 "det_score", "yaw", "pitch", "roll", "pose_valid")
 #: Appended when smoothing is on: the unsmoothed angles.
 RAW_COLUMNS: Tuple[str, ...] = ("yaw_raw", "pitch_raw", "roll_raw")
+
+#: Version of the output format (CSV columns, JSON Lines records, sidecar), written into every sidecar.
+FORMAT_VERSION = 1
 
 #: Annotated-video codecs by extension (OpenCV headless has no H.264 encoder).
 VIDEO_CODECS: Dict[str, str] = {".avi": "MJPG", ".mp4": "mp4v"}
@@ -414,7 +422,8 @@ def resume_writers(writers: Sequence[_IncrementalWriter]) -> Optional[int]:
 class VideoWriter:
     """Annotated video (RGB frames in), codec by extension: `.avi` MJPG, `.mp4` mp4v.
 
-    Written as `OUT.partial.avi|mp4` and renamed on `close()`; `abort()` releases it (readable) and keeps it.
+    The writers' contract: `open(resume)`, `write`, `close()` renames `OUT.partial.avi|mp4` onto the final
+    name, `abort()` releases it (readable) and keeps it for a resume.
     """
 
     def __init__(self, path: PathLike, fps: float = 30.0) -> None:
@@ -429,7 +438,28 @@ class VideoWriter:
         self._size: Optional[Tuple[int, int]] = None
         self.frames_written = 0
 
-    def _open(self, width: int, height: int) -> None:
+    def open(self, resume: bool = False, keep_frames: int = 0) -> int:
+        """Start the partial; resuming keeps its first `keep_frames` frames (copied into a fresh partial).
+
+        Returns the frames kept (fewer than asked when the interrupted partial holds fewer readable ones).
+        """
+        if not (resume and keep_frames > 0 and self.partial.exists()):
+            return 0
+        old = self.partial.with_name(self.partial.stem + ".old" + self.partial.suffix)
+        self.partial.replace(old)
+        cap = cv2.VideoCapture(str(old))
+        try:
+            while self.frames_written < keep_frames:
+                ok, bgr = cap.read()
+                if not ok or bgr is None:
+                    break
+                self.write(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        finally:
+            cap.release()
+        old.unlink()
+        return self.frames_written
+
+    def _start(self, width: int, height: int) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.partial, "wb"):  # surfaces PermissionError / ENOSPC as OSError
@@ -447,7 +477,7 @@ class VideoWriter:
         """Append one RGB frame (resized to the first frame's size when it differs)."""
         h, w = rgb.shape[:2]
         if self._writer is None:
-            self._open(w, h)
+            self._start(w, h)
         if (w, h) != self._size:
             rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
         self._writer.write(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
@@ -495,6 +525,153 @@ def write_sidecar(path: PathLike, meta: dict) -> Path:
             pass
         raise _export_error("write", p, e) from None
     return p
+
+
+class OutputSet:
+    """The outputs of one run behind one interface: CSV, JSON Lines, annotated video and their sidecar.
+
+    `open(resume)` -> the first frame to process (after the last frame complete in every output when
+    resuming), `write(frame, result)`, `finish(status)`. The sidecar (`OUT.meta.json` beside the first of
+    csv/jsonl/video unless given) has one schema for every writer (CLI, app recording and export):
+    `format_version`, `gazenet_version`, `status` (running, then one of STATUSES), the provenance `meta`,
+    `outputs`, and the counts. `finish` renames every partial onto its final name for a final status
+    (`complete`, `ended_early`; `final=True` for a camera that was stopped) and keeps the partials otherwise.
+    """
+
+    #: Statuses `finish` accepts; the first two finish the outputs unless told otherwise.
+    STATUSES = ("complete", "ended_early", "stopped", "interrupted", "failed")
+
+    def __init__(self, csv: Optional[PathLike] = None, jsonl: Optional[PathLike] = None,
+                 video: Optional[PathLike] = None, sidecar: Optional[PathLike] = None, *, smoothing: bool = False,
+                 video_fps: float = 30.0, show_cube: bool = False, meta: Optional[dict] = None) -> None:
+        self.writers: List[_IncrementalWriter] = []
+        if csv is not None:
+            self.writers.append(CsvWriter(csv, smoothing=smoothing))
+        if jsonl is not None:
+            self.writers.append(JsonlWriter(jsonl))
+        self.video = VideoWriter(video, fps=video_fps) if video is not None else None
+        paths = [w.path for w in self.writers] + ([self.video.path] if self.video else [])
+        if not paths:
+            raise ExportError("no output given: pass a CSV, JSON Lines or video path")
+        self.sidecar = Path(sidecar) if sidecar else sidecar_path(paths[0])
+        self.show_cube = show_cube
+        self.meta = {"format_version": FORMAT_VERSION, "gazenet_version": __version__, "status": "running",
+                     **(meta or {})}
+        self.frames = self.faces = self.rows = 0
+        self.first_frame: Optional[int] = None
+        self.last_frame: Optional[int] = None
+        self.resumed_after: Optional[int] = None
+        self.status = "running"
+        self.finished = False
+        self.notes: List[str] = []
+
+    def partials(self) -> List[Path]:
+        """Every output's partial file, existing or not."""
+        return [w.partial for w in self.writers] + ([self.video.partial] if self.video else [])
+
+    def paths(self) -> Dict[str, str]:
+        """kind -> final path of every output, the sidecar included."""
+        out = {"csv" if isinstance(w, CsvWriter) else "jsonl": str(w.path) for w in self.writers}
+        if self.video is not None:
+            out["video"] = str(self.video.path)
+        out["sidecar"] = str(self.sidecar)
+        return out
+
+    def open(self, resume: bool = False, start: int = 0, stride: int = 1) -> int:
+        """Open every output and write the sidecar (status running); the first frame to process.
+
+        A partial left by an interrupted run needs `resume` (ExportError otherwise); resuming keeps the rows of
+        the frames complete in every output and returns the next frame on the grid start, start+stride, ...
+        """
+        existing = [p for p in self.partials() if p.exists()]
+        if existing and not resume:
+            raise ExportError(f"{existing[0]} exists from an interrupted run: pass --resume to continue it, "
+                              f"or delete it to start over")
+        if resume and not existing and self.writers and all(w.path.exists() for w in self.writers):
+            raise ExportError(f"nothing to resume: {self.writers[0].path} is already complete")
+        first = start
+        if resume and existing:
+            self.resumed_after = resume_writers(self.writers) if self.writers else None
+            if self.resumed_after is not None:
+                first = start + max(0, (self.resumed_after - start) // stride + 1) * stride
+                log.info("resuming after frame %d (next: %d)", self.resumed_after, first)
+            self.rows = self.writers[0].rows_written if self.writers else 0
+        else:
+            for w in self.writers:
+                w.open(resume=False)
+        if self.video is not None:
+            want = (first - start + stride - 1) // stride
+            got = self.video.open(resume=resume, keep_frames=want)
+            if got < want:
+                note = (f"annotated video: only {got} of {want} frames before the resume point could be "
+                        f"recovered; the video misses {want - got} frames")
+                log.warning(note)
+                self.notes.append(note)
+        self.first_frame = first
+        outputs: Dict[str, object] = {k: Path(v).name for k, v in self.paths().items() if k in ("csv", "jsonl")}
+        if self.video is not None:
+            outputs["video"] = self.video.describe()
+        self.meta["outputs"] = outputs
+        write_sidecar(self.sidecar, self.meta)
+        return first
+
+    def next_face_id(self) -> int:
+        """The first face id not used in the resumed partials (0 when none)."""
+        ids = [i for i in (w.max_face_id() for w in self.writers) if i is not None]
+        return max(ids) + 1 if ids else 0
+
+    def write(self, frame: Optional[Frame], result: FrameResult) -> None:
+        """Append one frame's records to every output (the annotated video draws on `frame.rgb`)."""
+        for w in self.writers:
+            w.write(result)
+        if self.video is not None:
+            if frame is None:
+                raise ExportError(f"{self.video.path}: an annotated video needs the frame's pixels")
+            self.video.write(draw_frame_result(frame.rgb, result, show_cube=self.show_cube))
+        self.frames += 1
+        self.faces += len(result.faces)
+        self.rows = self.writers[0].rows_written if self.writers else self.frames
+        self.last_frame = result.index
+
+    def finish(self, status: str, final: Optional[bool] = None, notes: Sequence[str] = (), **fields) -> None:
+        """End the run: the sidecar gets `status`, the counts, `notes` and `fields`; final names or kept partials.
+
+        `final` (default: status complete or ended_early) renames every partial; a failed rename keeps them
+        all (status failed) and raises ExportError. Otherwise the partials stay for a resume.
+        """
+        if status not in self.STATUSES:
+            raise ValueError(f"unknown status {status!r}; valid: {', '.join(self.STATUSES)}")
+        final = status in self.STATUSES[:2] if final is None else final
+        self.status, self.finished = status, final
+        self.meta.update(status=status, frames=self.frames, rows=self.rows, faces=self.faces,
+                         resumed_after=self.resumed_after, last_frame=self.last_frame, **fields)
+        self.notes.extend(notes)
+        self.meta["notes"] = self.notes
+        closing_error = None
+        if final:
+            try:
+                for w in self.writers:
+                    w.close()
+                if self.video is not None:
+                    self.video.close()
+            except ExportError as e:  # a final rename failed: what was not renamed stays a partial, for resume
+                closing_error = e
+                self.status, self.finished = "failed", False
+                self.meta["status"] = "failed"
+        if final and closing_error is None:
+            write_sidecar(self.sidecar, self.meta)
+            return
+        for w in self.writers:
+            w.abort()
+        if self.video is not None:
+            self.video.abort()
+        self.meta["partials"] = [p.name for p in self.partials() if p.exists()]
+        try:
+            write_sidecar(self.sidecar, self.meta)
+        except ExportError as e:  # the error that stopped the run matters more
+            log.error("%s", e)
+        if closing_error is not None:
+            raise closing_error
 
 
 def read_sidecar(path: PathLike) -> dict:

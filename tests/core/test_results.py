@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from gazenet_app.core.errors import ExportError
-from gazenet_app.core.results import (CSV_COLUMNS, CsvWriter, JsonlWriter, VideoWriter, partial_path,
-                                      read_annotations, read_jsonl, resume_writers, sidecar_path)
+from gazenet_app.core.results import (CSV_COLUMNS, FORMAT_VERSION, CsvWriter, JsonlWriter, OutputSet, VideoWriter,
+                                      partial_path, read_annotations, read_jsonl, read_sidecar, resume_writers,
+                                      sidecar_path)
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
+from gazenet_app.core.video import Frame
 
 
 def frame_result(i: int, n_faces: int = 2, source: str = "clip.avi") -> FrameResult:
@@ -173,3 +175,46 @@ def test_video_writer_abort_leaves_readable_partial(tmp_path):
 def test_video_writer_rejects_other_extensions(tmp_path):
     with pytest.raises(ExportError, match=r"use \.avi \(MJPG\) or \.mp4 \(mp4v\)"):
         VideoWriter(tmp_path / "v.mkv")
+
+
+def _frame(i: int) -> Frame:
+    return Frame(i, i * 40.0, np.full((48, 64, 3), 10 * i, np.uint8), "clip.avi")
+
+
+def test_output_set_open_write_finish_one_sidecar(tmp_path):
+    out = OutputSet(csv=tmp_path / "o.csv", jsonl=tmp_path / "o.jsonl", video=tmp_path / "o.avi",
+                    meta={"command": "test"})
+    assert out.open() == 0
+    side = read_sidecar(tmp_path / "o.meta.json")
+    assert side["status"] == "running" and side["format_version"] == FORMAT_VERSION and side["command"] == "test"
+    for i in range(3):
+        out.write(_frame(i), frame_result(i))
+    out.finish("complete")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.avi", "o.csv", "o.jsonl", "o.meta.json"]
+    side = read_sidecar(tmp_path / "o.meta.json")
+    assert (side["status"], side["frames"], side["rows"], side["faces"]) == ("complete", 3, 6, 6)
+    assert side["outputs"]["csv"] == "o.csv" and side["outputs"]["video"]["codec"] == "MJPG"
+    with pytest.raises(ValueError, match="unknown status"):
+        out.finish("done")
+
+
+def test_output_set_resumes_after_the_last_complete_frame(tmp_path):
+    out = OutputSet(csv=tmp_path / "o.csv", jsonl=tmp_path / "o.jsonl", video=tmp_path / "o.avi")
+    out.open(start=2, stride=2)
+    for i in (2, 4, 6):
+        out.write(_frame(i), frame_result(i))
+    out.finish("interrupted")
+    assert read_sidecar(tmp_path / "o.meta.json")["partials"] == ["o.csv.partial", "o.jsonl.partial",
+                                                                    "o.partial.avi"]
+    again = OutputSet(csv=tmp_path / "o.csv", jsonl=tmp_path / "o.jsonl", video=tmp_path / "o.avi")
+    with pytest.raises(ExportError, match="pass --resume"):
+        again.open(start=2, stride=2)
+    # the CSV's last frame (6) may have lost rows: frames up to 4 are sure, 6 is next; the video keeps 2 frames
+    assert again.open(resume=True, start=2, stride=2) == 6 and again.resumed_after == 5
+    assert again.video.frames_written == 2 and again.next_face_id() == 2
+    again.write(_frame(6), frame_result(6))
+    again.finish("complete")
+    assert sorted({k[1] for k in read_annotations(tmp_path / "o.csv")}) == [2, 4, 6]
+    cap = cv2.VideoCapture(str(tmp_path / "o.avi"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    cap.release()
