@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 
 from gazenet_app.core.errors import SourceError
+from gazenet_app.core.image_limits import MAX_IMAGE_FILE_BYTES, pixel_problem, to_uint8
+from gazenet_app.core.input_files import InputFileError, read_regular_file, require_regular_file
 
 __all__ = [
     "Frame",
@@ -62,14 +64,9 @@ class Frame:
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
-    """An image as decoded by OpenCV (gray, BGR or BGRA; 8 or 16 bit) -> contiguous RGB uint8."""
-    if image.dtype != np.uint8:
-        if image.dtype == np.uint16:
-            image = (image >> 8).astype(np.uint8)
-        elif np.issubdtype(image.dtype, np.floating):
-            image = np.clip(image * (255.0 if image.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-        else:
-            image = np.clip(image, 0, 255).astype(np.uint8)
+    """An image as decoded by OpenCV (gray, BGR or BGRA; any depth: `image_limits.to_uint8`) -> contiguous RGB
+    uint8."""
+    image = to_uint8(image)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     if image.ndim == 3 and image.shape[2] == 1:
@@ -82,35 +79,50 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
-    """An image file as RGB uint8; a missing, unreadable or corrupt file raises SourceError."""
+    """An image file as RGB uint8; a missing, unreadable or corrupt file raises SourceError.
+
+    Only a regular file is read (a FIFO is refused, never waited on), and one whose header says more than
+    `image_limits.MAX_IMAGE_PIXELS` is refused before decoding."""
     p = Path(path)
     if not p.exists():
         raise SourceError(f"image not found: {p}")
     if p.is_dir():
         raise SourceError(f"{p} is a folder, not an image")
     try:
-        data = np.fromfile(str(p), dtype=np.uint8)
-    except OSError as e:
-        raise SourceError(f"cannot read image {p}: {e.strerror or e}") from None
-    if data.size == 0:
+        raw = read_regular_file(p, MAX_IMAGE_FILE_BYTES)
+    except InputFileError as e:
+        raise SourceError(str(e)) from None
+    if not raw:
         raise SourceError(f"cannot read image {p}: the file is empty")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    too_big = pixel_problem(raw)
+    if too_big:
+        raise SourceError(f"cannot read image {p}: {too_big}")
+    image = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise SourceError(f"cannot read image {p}: not an image or corrupt")
     return to_rgb(image)
 
 
 def write_image(path: Union[str, os.PathLike], rgb: np.ndarray) -> Path:
-    """Write an RGB image (format by extension, non-ASCII paths too); ExportError when it cannot."""
+    """Write an RGB image (format by extension, non-ASCII paths too); ExportError when it cannot.
+
+    Written under a temporary name and renamed, so a full disk never leaves a cut image under the final name."""
     from gazenet_app.core.errors import ExportError
 
     p = Path(path)
     ok, buf = cv2.imencode(p.suffix or ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ExportError(f"cannot encode {p} (unknown image type {p.suffix!r}?)")
+    tmp = p.with_name(p.name + ".tmp")
     try:
-        buf.tofile(str(p))
+        with open(tmp, "wb") as fh:
+            fh.write(buf.tobytes())
+        os.replace(tmp, p)
     except OSError as e:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
         raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
     return p
 
@@ -438,6 +450,10 @@ def open_source(spec: SourceSpec, fps: float = DEFAULT_IMAGE_FPS) -> FrameSource
         src = _folder_images(p)
         src._fps = float(fps)
         return src
+    try:
+        require_regular_file(p)  # a FIFO or device would block OpenCV forever
+    except InputFileError as e:
+        raise SourceError(str(e)) from None
     ext = p.suffix.lower()
     if ext in VIDEO_EXTENSIONS:
         return VideoFileSource(p)
