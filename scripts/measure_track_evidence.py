@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -175,7 +176,7 @@ def whenet_samples(panels: Sequence[np.ndarray], detector) -> Dict[str, list]:
                 carried.append((p, t.box.as_tuple()))
             elif not t.tracked_only:
                 detected.append((p, t.box.as_tuple()))
-    return {"whenet face detections": detected, "whenet back-of-head, carried box": carried,
+    return {"whenet MTCNN detections": detected, "whenet back-of-head, carried box": carried,
             "whenet back-of-head squares": grid}
 
 
@@ -234,7 +235,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check = OnetFaceCheck()
     groups = {}
     kinds = [(k, "face", v) for k, v in faces.items()]
-    kinds += [("whenet face detections", "face", whenet["whenet face detections"])]
+    kinds += [("whenet MTCNN detections", "face", whenet["whenet MTCNN detections"])]
     kinds += [(k, "not a face", whenet[k]) for k in ("whenet back-of-head, carried box",
                                                        "whenet back-of-head squares")]
     kinds += [("pointing04 background squares", "not a face", background)]
@@ -248,6 +249,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for t in args.thresholds:
         print(f"threshold {t:g}: faces rejected {100 * np.mean(face_s < t):.2f}% of {len(face_s)}, "
               f"non-faces kept {100 * np.mean(non_s >= t):.2f}% of {len(non_s)}")
+    rgb, box = faces["pointing04 |yaw| 0"][0]
+    ms = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        check.scores(rgb, [box])
+        ms.append((time.perf_counter() - t0) * 1000)
+    print(f"O-Net check: {np.median(ms):.2f} ms per box (median of 50, this machine)")
     ok = [t for t in args.thresholds
           if all(np.mean(s < t) <= (MAX_JITTERED_REJECTED if "jittered" in name else 0.0)
                  for name, (k, s, _) in groups.items() if k == "face")]
