@@ -39,9 +39,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "annotate", help="annotate a video, image or folder: CSV / JSON Lines / annotated video",
         description="Write one CSV row per face and frame (source,frame,timestamp_ms,face_id,x1,y1,x2,y2,"
-                    "det_score,yaw,pitch,roll,pose_valid; +yaw_raw,pitch_raw,roll_raw with --smooth), flushed "
-                    "as produced into OUT.partial and renamed when done; a sidecar OUT.meta.json records the "
-                    "provenance. Camera: INPUT cam:0.")
+                    "det_score,yaw,pitch,roll,pose_valid,tracked_only; +yaw_raw,pitch_raw,roll_raw with --smooth), "
+                    "flushed as produced into OUT.partial and renamed when done; a sidecar OUT.meta.json records "
+                    "the provenance. Camera: INPUT cam:0.")
     p.add_argument("input", metavar="INPUT", help="video file, image, folder of images, or cam:N")
     add_output_arg(p, help="CSV output (OUT.csv)")
     p.add_argument("--jsonl", metavar="PATH", default=None, help="also write JSON Lines (one record per frame)")

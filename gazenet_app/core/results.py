@@ -29,8 +29,11 @@ import numpy as np
 from gazenet_app import __version__
 from gazenet_app.core.draw import draw_frame_result
 from gazenet_app.core.errors import ExportError
+from gazenet_app.core.input_files import InputFileError, read_json_file
+from gazenet_app.core.outputs_guard import OutputLock, check_outputs, check_same_input
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 from gazenet_app.core.video import Frame
+from gazenet_app.core.video_check import ensure_space, video_problem
 
 __all__ = [
     "CSV_COLUMNS",
@@ -53,13 +56,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The fixed CSV header. `tracked_only`: true where no detection backed the box (the tracker carried it).
 CSV_COLUMNS: Tuple[str, ...] = ("source", "frame", "timestamp_ms", "face_id", "x1", "y1", "x2", "y2",
-                                "det_score", "yaw", "pitch", "roll", "pose_valid")
+                                "det_score", "yaw", "pitch", "roll", "pose_valid", "tracked_only")
+#: Columns format 1 lacked (files written before them read as false).
+_ADDED_COLUMNS = ("tracked_only",)
 #: Appended when smoothing is on: the unsmoothed angles.
 RAW_COLUMNS: Tuple[str, ...] = ("yaw_raw", "pitch_raw", "roll_raw")
 
-#: Version of the output format (CSV columns, JSON Lines records, sidecar), written into every sidecar.
-FORMAT_VERSION = 1
+#: Version of the output format (CSV columns, JSON Lines records, sidecar), written into every sidecar:
+#: 2 added the CSV column `tracked_only`.
+FORMAT_VERSION = 2
 
 #: Annotated-video codecs by extension (OpenCV headless has no H.264 encoder).
 VIDEO_CODECS: Dict[str, str] = {".avi": "MJPG", ".mp4": "mp4v"}
@@ -101,6 +108,10 @@ def _fmt(v: Optional[float], digits: int) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return ""
     return f"{float(v):.{digits}f}"
+
+
+def _bool(v: bool) -> str:
+    return "true" if v else "false"
 
 
 def _float(s: str) -> Optional[float]:
@@ -330,7 +341,7 @@ class CsvWriter(_IncrementalWriter):
             row = [result.source, result.index, _fmt(result.timestamp_ms, 3), face.face_id,
                    _fmt(b.x1, 2), _fmt(b.y1, 2), _fmt(b.x2, 2), _fmt(b.y2, 2), _fmt(b.score, 4),
                    _fmt(p.yaw if p else None, 3), _fmt(p.pitch if p else None, 3),
-                   _fmt(p.roll if p else None, 3), "true" if face.pose_valid else "false"]
+                   _fmt(p.roll if p else None, 3), _bool(face.pose_valid), _bool(face.tracked_only)]
             if self.smoothing:
                 r = face.pose_raw
                 row += [_fmt(r.yaw if r else None, 3), _fmt(r.pitch if r else None, 3),
@@ -480,6 +491,7 @@ class VideoWriter:
             self._start(w, h)
         if (w, h) != self._size:
             rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
+        ensure_space(self.partial, rgb.nbytes)  # OpenCV's write() drops frames silently on a full disk
         self._writer.write(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
         self.frames_written += 1
 
@@ -489,8 +501,15 @@ class VideoWriter:
             self._writer = None
 
     def close(self) -> None:
-        """Release and rename the partial onto the final name."""
+        """Release, check the file holds every frame written, and rename the partial onto the final name.
+
+        A video that does not read back whole stays a partial (ExportError): a final name never holds a cut file.
+        """
         self._release()
+        problem = video_problem(self.partial, self.frames_written) if self.frames_written else None
+        if problem:
+            raise ExportError(f"cannot finish {self.path}: {problem}; the frames written are kept in "
+                              f"{self.partial}")
         if self.partial.exists():
             try:
                 os.replace(self.partial, self.path)
@@ -564,6 +583,8 @@ class OutputSet:
         self.status = "running"
         self.finished = False
         self.notes: List[str] = []
+        self._lock = OutputLock(list(self.paths().values()))
+        self._created: List[Path] = []  # files this run's open() made: removed when it ends having written none
 
     def partials(self) -> List[Path]:
         """Every output's partial file, existing or not."""
@@ -577,7 +598,41 @@ class OutputSet:
         out["sidecar"] = str(self.sidecar)
         return out
 
-    def open(self, resume: bool = False, start: int = 0, stride: int = 1) -> int:
+    def open(self, resume: bool = False, start: int = 0, stride: int = 1, inputs: Sequence[PathLike] = ()) -> int:
+        """Guard, then open every output (`_open`): no output may be another output or one of `inputs`
+        (`core.outputs_guard`), each output is locked for this run, and a resume must read the input recorded
+        in the sidecar (`meta["input"]`). What a failed open created is removed and the locks released.
+        """
+        labels = {"csv": "the CSV", "jsonl": "the JSON Lines", "video": "the video", "sidecar": "the sidecar"}
+        check_outputs([(labels[k], p) for k, p in self.paths().items()], inputs)
+        self._lock.acquire()
+        before = {p for p in self.partials() + [self.sidecar] if p.exists()}
+        try:
+            existing = [p for p in self.partials() if p.exists()]
+            if resume and existing and self.sidecar.exists():
+                try:
+                    old = read_json_file(self.sidecar)
+                except InputFileError:
+                    old = {}
+                check_same_input(old.get("input") if isinstance(old, dict) else None, self.meta.get("input"),
+                                 existing[0])
+            return self._open(resume, start, stride)
+        except BaseException:
+            self._remove_new(before)
+            self._lock.release()
+            raise
+        finally:
+            self._created = [p for p in self.partials() + [self.sidecar] if p.exists() and p not in before]
+
+    def _remove_new(self, before) -> None:
+        for p in self.partials() + [self.sidecar]:
+            if p not in before and p.exists():
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
+    def _open(self, resume: bool, start: int, stride: int) -> int:
         """Open every output and write the sidecar (status running); the first frame to process.
 
         A partial left by an interrupted run needs `resume` (ExportError otherwise); resuming keeps the rows of
@@ -634,6 +689,17 @@ class OutputSet:
         self.last_frame = result.index
 
     def finish(self, status: str, final: Optional[bool] = None, notes: Sequence[str] = (), **fields) -> None:
+        """End the run (`_finish`) and release the outputs' locks. A run that kept its partials without having
+        written a frame into partials it created (a bad --start, a disk full at open) removes them and its
+        sidecar: they hold nothing, and would only block the next run."""
+        try:
+            self._finish(status, final, notes, **fields)
+        finally:
+            if not self.finished and self.frames == 0 and self.resumed_after is None:
+                self._remove_new(set(self.partials() + [self.sidecar]) - set(self._created))
+            self._lock.release()
+
+    def _finish(self, status: str, final: Optional[bool] = None, notes: Sequence[str] = (), **fields) -> None:
         """End the run: the sidecar gets `status`, the counts, `notes` and `fields`; final names or kept partials.
 
         `final` (default: status complete or ended_early) renames every partial; a failed rename keeps them
@@ -695,7 +761,7 @@ def read_annotations(path: PathLike) -> Dict[Tuple[str, int], List[FaceResult]]:
     out: Dict[Tuple[str, int], List[FaceResult]] = {}
     with open(p, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or []) and c not in _ADDED_COLUMNS]
         if missing:
             raise ExportError(f"{p} is not a gazenet CSV: missing columns {', '.join(missing)}")
         for row in reader:
@@ -704,7 +770,8 @@ def read_annotations(path: PathLike) -> Dict[Tuple[str, int], List[FaceResult]]:
                               _float(row["det_score"]) or 0.0)
                 pose = _pose(row)
                 raw = _pose(row, "_raw") if "yaw_raw" in row else pose
-                face = FaceResult(int(row["face_id"]), box, pose, raw, row["pose_valid"] == "true")
+                face = FaceResult(int(row["face_id"]), box, pose, raw, row["pose_valid"] == "true",
+                                  row.get("tracked_only") == "true")
                 key = (row["source"], int(row["frame"]))
             except (TypeError, ValueError):
                 continue  # an incomplete last row of a partial

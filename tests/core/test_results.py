@@ -43,8 +43,8 @@ def test_csv_rows_are_exact_and_renamed_on_close(tmp_path):
     assert not (tmp_path / "o.csv.partial").exists()
     lines = out.read_text().splitlines()
     assert lines[0] == ",".join(CSV_COLUMNS)
-    assert lines[1] == "clip.avi,0,0.000,0,10.00,20.00,50.00,60.50,0.9300,10.000,-5.250,1.500,true"
-    assert lines[2] == "clip.avi,0,0.000,1,10.00,20.00,50.00,60.50,0.9300,11.000,-5.250,1.500,false"
+    assert lines[1] == "clip.avi,0,0.000,0,10.00,20.00,50.00,60.50,0.9300,10.000,-5.250,1.500,true,false"
+    assert lines[2] == "clip.avi,0,0.000,1,10.00,20.00,50.00,60.50,0.9300,11.000,-5.250,1.500,false,false"
     assert len(lines) == 3 and w.rows_written == 2 and w.frames_written == 2
 
 
@@ -55,9 +55,9 @@ def test_smoothing_columns_and_missing_pose(tmp_path):
         w.write(frame_result(0, 1))
         w.write(r)
     lines = out.read_text().splitlines()
-    assert lines[0].endswith(",pose_valid,yaw_raw,pitch_raw,roll_raw")
-    assert lines[1].endswith(",10.000,-5.250,1.500,true,11.000,-5.000,1.000")
-    assert lines[2] == "x.png,3,120.000,4,0.00,0.00,1.00,1.00,0.5000,,,,false,,,"
+    assert lines[0].endswith(",pose_valid,tracked_only,yaw_raw,pitch_raw,roll_raw")
+    assert lines[1].endswith(",10.000,-5.250,1.500,true,false,11.000,-5.000,1.000")
+    assert lines[2] == "x.png,3,120.000,4,0.00,0.00,1.00,1.00,0.5000,,,,false,false,,,"
 
 
 def test_read_annotations_round_trip(tmp_path):
@@ -218,3 +218,21 @@ def test_output_set_resumes_after_the_last_complete_frame(tmp_path):
     cap = cv2.VideoCapture(str(tmp_path / "o.avi"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     cap.release()
+
+
+def test_tracked_only_column_round_trip(tmp_path):
+    carried = FaceResult(3, FaceBox(1.0, 2.0, 30.0, 40.0, 0.9), HeadPose(1.0, 2.0, 3.0), None, True, True)
+    detected = FaceResult(4, FaceBox(5.0, 6.0, 35.0, 46.0, 0.8), HeadPose(4.0, 5.0, 6.0), None, True, False)
+    w = CsvWriter(tmp_path / "o.csv")
+    w.open()
+    w.write(FrameResult(0, 0.0, "a.jpg", (carried, detected)))
+    w.close()
+    header, first, second = (tmp_path / "o.csv").read_text().splitlines()
+    assert header.endswith(",pose_valid,tracked_only") and first.endswith(",true,true")
+    assert second.endswith(",true,false")
+    faces = read_annotations(tmp_path / "o.csv")[("a.jpg", 0)]
+    assert [f.tracked_only for f in faces] == [True, False]
+    # a format-1 file (no tracked_only column) still reads, as detected
+    old = tmp_path / "old.csv"
+    old.write_text("\n".join(",".join(r.split(",")[:-1]) for r in (header, first)) + "\n")
+    assert [f.tracked_only for f in read_annotations(old)[("a.jpg", 0)]] == [False]

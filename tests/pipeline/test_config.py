@@ -7,7 +7,7 @@ from dataclasses import FrozenInstanceError
 import numpy as np
 import pytest
 
-from fixtures.fakes import FakeDetector, FakePoseModel
+from fixtures.fakes import CarryingTracker, FakeDetector, FakePoseModel
 from gazenet_app.core.errors import DetectorError, ModelNotFoundError
 from gazenet_app.core.types import FaceBox
 from gazenet_app.core.video import Frame, ImageSequenceSource
@@ -19,26 +19,6 @@ BOX = FaceBox(10, 10, 50, 50, 0.9)
 
 def _frames(sources):
     return [Frame(i, i * 33.0, np.zeros((80, 80, 3), np.uint8), name) for i, name in enumerate(sources)]
-
-
-class CarryingTracker:
-    """Tracker contract: keeps every face it saw (id 1, 2, ...) and carries it, `tracked_only`, when not detected."""
-
-    def __init__(self) -> None:
-        self.faces = []
-
-    def update(self, rgb, boxes):
-        from gazenet_app.track.tracker import Track
-
-        if boxes:
-            self.faces = list(boxes)
-        return [Track(i + 1, b, not boxes, b.score) for i, b in enumerate(self.faces)]
-
-    def reset(self) -> None:
-        self.faces = []
-
-    def describe(self) -> dict:
-        return {"type": "carrying"}
 
 
 def _detect_on_first_only():
