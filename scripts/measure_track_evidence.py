@@ -3,8 +3,8 @@
 A box the tracker carries without a detection is checked by MTCNN's O-Net; under the threshold the track ends.
 This prints the O-Net face score per group of crops, with the share each threshold rejects:
 - real faces: Pointing'04 TRAIN persons 01-09 (|pitch| <= 30) per |yaw| band up to full profile, on the
-  database's box mapped to gazenet's canonical box (mapping fitted here on MTCNN's frontal detections of the
-  same train persons) and on a jittered copy (a carried box drifts: +-15% shift, +-15% size); MTFL's train web
+  database's box mapped to gazenet's canonical box (training/pointing04.py's BOX_MAPPING, fitted on train
+  persons) and on a jittered copy (a carried box drifts: +-15% shift, +-15% size); MTFL's train web
   photos (net_7876) per MTFL pose class, on the canonical box of their five landmarks;
 - non-faces: squares over the back-of-head panels of whenet_turn.jpg (top row 3 and 4, bottom row 1: hair, ear,
   neck, the blind behind), the boxes the tracker carries onto them when the panels are played as one sequence,
@@ -77,50 +77,18 @@ def _jitter(box: Box, rng: np.random.Generator, amount: float = 0.15) -> Box:
     return _square((box[0] + box[2]) / 2 + dx * side, (box[1] + box[3]) / 2 + dy * side, side * (1 + ds))
 
 
-def _pointing_rows(shared: Path) -> List[dict]:
-    root = shared / "data/pose/pointing04"
-    with open(root / "labels.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["split"] == "train" and abs(float(r["pitch"])) <= 30]
-    for r in rows:
-        r["file"] = root / r["path"]
-    return rows
-
-
-def fit_pointing_mapping(rows: Sequence[dict], detector) -> Tuple[float, float, float]:
-    """(dx, dy, scale): canonical box centre offset and side in units of sqrt(w*h) of the database box.
-
-    Medians over frontal photos (yaw 0, |pitch| <= 15) where MTCNN finds exactly one face.
-    """
-    fits = []
-    for r in rows:
-        if float(r["yaw"]) != 0 or abs(float(r["pitch"])) > 15:
-            continue
-        rgb = read_image(r["file"])
-        found = detector.detect(rgb)
-        if len(found) != 1:
-            continue
-        c = detector.to_canonical(found[0])
-        x1, y1, x2, y2 = (float(r[k]) for k in ("x1", "y1", "x2", "y2"))
-        size = np.sqrt((x2 - x1) * (y2 - y1))
-        fits.append(((c.center[0] - (x1 + x2) / 2) / size, (c.center[1] - (y1 + y2) / 2) / size,
-                     c.width / size))
-    if not fits:
-        raise SystemExit("error: MTCNN found no frontal Pointing'04 face to fit the box mapping on")
-    dx, dy, s = np.median(np.array(fits), axis=0)
-    return float(dx), float(dy), float(s)
-
-
-def pointing_samples(rows, mapping, rng) -> Tuple[Dict[str, list], list]:
+def pointing_samples(shared: Path, rng) -> Tuple[Dict[str, list], list]:
     """Face crops per |yaw| band (mapped and jittered boxes) and background squares, as (rgb, box) pairs."""
-    dx, dy, s = mapping
+    from gazenet_app.training.pointing04 import read_pointing04
+
+    # persons 01-09 (the database's train persons: this reader's train + val), boxes mapped to canonical ones
+    table = read_pointing04(shared / "data/pose/pointing04", ("train", "val"), max_abs_pitch=30)
     faces: Dict[str, list] = {}
     background = []
-    for r in rows:
-        rgb = read_image(r["file"])
-        x1, y1, x2, y2 = (float(r[k]) for k in ("x1", "y1", "x2", "y2"))
-        size = np.sqrt((x2 - x1) * (y2 - y1))
-        box = _square((x1 + x2) / 2 + dx * size, (y1 + y2) / 2 + dy * size, s * size)
-        yaw = abs(int(float(r["yaw"])))
+    for i in range(len(table)):
+        rgb = table.load_image(i)
+        box = tuple(float(v) for v in table.boxes[i])
+        yaw = abs(int(round(float(table.poses[i, 0]))))
         band = next(f"{a}-{b}" if a != b else f"{a}" for a, b in YAW_BANDS if a <= yaw <= b)
         faces.setdefault(f"pointing04 |yaw| {band}", []).append((rgb, box))
         faces.setdefault(f"pointing04 |yaw| {band} jittered", []).append((rgb, _jitter(box, rng)))
@@ -220,11 +188,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     rng = np.random.default_rng(0)
     detector = get_detector("mtcnn", "accurate")
-    rows = _pointing_rows(args.shared)
-    mapping = fit_pointing_mapping(rows, detector)
-    print(f"Pointing'04 box -> canonical box (train persons, frontal): dx {mapping[0]:+.3f}, "
-          f"dy {mapping[1]:+.3f}, side {mapping[2]:.3f} x sqrt(w*h)")
-    faces, background = pointing_samples(rows, mapping, rng)
+    faces, background = pointing_samples(args.shared, rng)
     faces.update(mtfl_samples(args.shared, args.mtfl_per_class, rng))
     whenet = whenet_samples(whenet_panels(args.shared / "data/faces/whenet_turn.jpg"), detector)
     model = None

@@ -5,10 +5,10 @@ the head, a wall); such a box must not keep a pose. `FaceCheck` is the interface
 one face score in [0, 1] per box, and a score under `threshold` means the face is gone.
 
 `OnetFaceCheck` (the tracker's default) re-runs MTCNN's last stage, O-Net, on the carried box: one 48x48
-forward per box, about 0.3 ms on a CPU core. O-Net sees real profiles (Pointing'04 at |yaw| 75-90) as faces
+forward per box, under 1 ms on a CPU core. O-Net sees real profiles (Pointing'04 at |yaw| 75-90) as faces
 while the back of a head and background crops score near 0; scripts/measure_track_evidence.py measures the
-distributions the threshold comes from (docs/architecture.md, track/). The pose net's own confidence was
-measured too and does not separate them (its bins are as spread on a face as on the back of a head).
+distributions the threshold comes from (docs/tracking.md). The pose net's own confidence was measured too
+and does not separate them (the max probability of its yaw bins is lower on whenet's faces than on walls).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ __all__ = ["FaceCheck", "OnetFaceCheck", "ONET_THRESHOLD", "get_face_check"]
 
 Box = Tuple[float, float, float, float]
 
-#: O-Net face probability under which a carried box is no longer a face (chosen from the measured
-#: distributions in docs/architecture.md; scripts/measure_track_evidence.py reprints them).
-ONET_THRESHOLD = 0.2
+#: O-Net face probability under which a carried box is no longer a face: the largest threshold that rejects
+#: no real face on its own box (docs/tracking.md; scripts/measure_track_evidence.py reprints the choice).
+ONET_THRESHOLD = 0.3
 
 
 @runtime_checkable

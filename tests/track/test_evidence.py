@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import List, Sequence
 
 import numpy as np
@@ -124,18 +123,12 @@ def test_face_check_settings():
 
 @pytest.mark.shared
 def test_onet_keeps_real_full_profiles(shared_dir):
-    """Pointing'04 train persons at |yaw| 90 (pitch 0): every profile passes the check (none is rejected)."""
-    from gazenet_app.core.video import read_image
+    """Pointing'04 train persons at |yaw| 90 (pitch 0), on their canonical boxes: no profile is rejected."""
+    from gazenet_app.training.pointing04 import read_pointing04
 
-    root = shared_dir / "data/pose/pointing04"
-    with open(root / "labels.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f)
-                if r["split"] == "train" and abs(float(r["yaw"])) == 90 and float(r["pitch"]) == 0]
-    assert len(rows) >= 18
+    table = read_pointing04(shared_dir / "data/pose/pointing04", ("train", "val"), max_abs_pitch=0)
+    profiles = np.nonzero(np.abs(table.poses[:, 0]) == 90)[0]
+    assert len(profiles) >= 18
     check = OnetFaceCheck()
-    for r in rows:
-        x1, y1, x2, y2 = (float(r[k]) for k in ("x1", "y1", "x2", "y2"))
-        # the database's box widened to about gazenet's canonical box (scripts/measure_track_evidence.py fits it)
-        cx, cy, h = (x1 + x2) / 2, (y1 + y2) / 2, 0.675 * np.sqrt((x2 - x1) * (y2 - y1))
-        score = check.scores(read_image(root / r["path"]), [(cx - h, cy - h, cx + h, cy + h)])[0]
-        assert score >= ONET_THRESHOLD, r["path"]
+    for i in profiles:
+        assert check.scores(table.load_image(int(i)), [tuple(table.boxes[i])])[0] >= ONET_THRESHOLD, table.paths[i]
