@@ -28,7 +28,8 @@ __all__ = ["FaceCheck", "OnetFaceCheck", "ONET_THRESHOLD", "get_face_check"]
 Box = Tuple[float, float, float, float]
 
 #: O-Net face probability under which a carried box is no longer a face: the largest threshold that rejects
-#: no real face on its own box (docs/tracking.md; scripts/measure_track_evidence.py reprints the choice).
+#: no real face on its own box and at most 2% of a face group on drifted boxes (docs/tracking.md;
+#: scripts/measure_track_evidence.py reprints the choice).
 ONET_THRESHOLD = 0.3
 
 
