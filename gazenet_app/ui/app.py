@@ -86,7 +86,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from gazenet_app.ui.logs import setup_logging
+    from gazenet_app.ui.logs import quiet_native_logs, route_qt_messages, setup_logging
+    quiet_native_logs()
+    route_qt_messages()
     QCoreApplication.setOrganizationName("gazenet")
     QCoreApplication.setApplicationName("gazenet-app")
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -6,6 +6,7 @@ window never loads MXNet. `WorkerOptions` are the plain settings the window send
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, List, Optional
 
@@ -15,6 +16,8 @@ from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 from gazenet_app.detect.registry import DEFAULT_DETECTOR
 
 __all__ = ["WorkerOptions", "PipelineBackend", "ReviewSource", "mirror_result", "NO_MODEL_MESSAGE"]
+
+log = logging.getLogger(__name__)
 
 NO_MODEL_MESSAGE = (
     "No pose model installed: running face detection only. How to get one: Model ▸ Load weights… "
@@ -175,7 +178,8 @@ class PipelineBackend:
         return default_model_name()
 
     def catalog(self) -> Dict[str, Any]:
-        """What the menus offer: installed pose models (card summaries), detectors, presets, GPU availability."""
+        """What the menus offer: installed pose models (card summaries), the detectors that can run here (built
+        once to find out: a detector without its weights is left out), presets, GPU availability."""
         from gazenet_app.detect.registry import get_detector_list, get_preset_list
         models: List[Dict[str, Any]] = []
         try:
@@ -190,7 +194,18 @@ class PipelineBackend:
             gpus = mx.context.num_gpus()
         except Exception:  # noqa: BLE001 - no CUDA runtime is the normal case
             gpus = 0
-        return {"models": models, "detectors": get_detector_list(), "presets": get_preset_list(), "gpus": gpus}
+        return {"models": models, "detectors": [n for n in get_detector_list() if self.can_run_detector(n)],
+                "presets": get_preset_list(), "gpus": gpus}
+
+    def can_run_detector(self, name: str) -> bool:
+        """True when the detector `name` can be built here (its weights are installed)."""
+        from gazenet_app.core.errors import GazenetError
+        try:
+            self.make_detector(name, None, None)
+        except (GazenetError, ValueError) as e:
+            log.info("detector %s is not offered: %s", name, e)
+            return False
+        return True
 
     def no_model_message(self) -> str:
         """What to tell the user when no pose model is installed."""

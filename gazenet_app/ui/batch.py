@@ -112,6 +112,8 @@ def _finished(job: BatchJob) -> bool:
 class BatchWindow(QWidget):
     """A tool window: the queue, an output folder, per-file and overall progress, start, resume and cancel."""
 
+    status_changed = Signal(str)  # the status line's new text ("finished: ..." when a run ends)
+
     def __init__(self, backend: PipelineBackend, options_provider: Callable[[], WorkerOptions], settings,
                  parent: Optional[QWidget] = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -171,6 +173,10 @@ class BatchWindow(QWidget):
         layout.addWidget(self.total_bar)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status_changed.emit(text)
 
     # queue
     def add_paths(self, paths: List[str]) -> None:
@@ -239,14 +245,14 @@ class BatchWindow(QWidget):
         for b in (self.start_button, self.resume_button, self.clear_button):
             b.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.status.setText(f"{'resuming' if resume else 'annotating'} {len(jobs)} file(s)…")
+        self._set_status(f"{'resuming' if resume else 'annotating'} {len(jobs)} file(s)…")
         self.ctl.start("run")
 
     def cancel(self) -> None:
         """Stop after the current frame; finished files stay, the current one can be resumed."""
         if self.ctl is not None:
             self.ctl.worker.request_stop()
-            self.status.setText("cancelling…")
+            self._set_status("cancelling…")
 
     def stop(self, timeout_ms: int = 10000) -> bool:
         """Cancel as the Cancel button does and wait for the thread (the main window closing)."""
@@ -281,7 +287,7 @@ class BatchWindow(QWidget):
         text = f"finished: {done} of {len(self.results)} file(s) annotated"
         if cancelled:
             text += f"; {cancelled} cancelled (Resume finishes them)"
-        self.status.setText(text)
+        self._set_status(text)
         if self.ctl is not None:
             self.ctl.stop()
             self.ctl.deleteLater()

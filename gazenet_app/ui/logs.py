@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QStandardPaths, QtMsgType, qInstallMessageHandler
 
-__all__ = ["log_file_path", "setup_logging", "resource_path", "third_party_licences", "THIRD_PARTY"]
+__all__ = ["log_file_path", "setup_logging", "resource_path", "third_party_licences", "THIRD_PARTY",
+           "quiet_native_logs", "route_qt_messages"]
 
 #: (component, licence) pairs shown in Help > About.
 THIRD_PARTY = (
@@ -73,3 +75,28 @@ def resource_path(name: str) -> Optional[Path]:
 def third_party_licences() -> str:
     """A short list of the third-party software and its licences, one 'component: licence' per line."""
     return "\n".join(f"{name}: {licence}" for name, licence in THIRD_PARTY)
+
+
+#: OpenCV's own logging: errors only, and no probing of Orbbec depth cameras (its "obsensor" errors on every
+#: camera scan). Set before cv2 is imported; a value the user exported wins.
+OPENCV_ENV = {"OPENCV_LOG_LEVEL": "ERROR", "OPENCV_VIDEOIO_PRIORITY_OBSENSOR": "0"}
+
+_QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+
+def quiet_native_logs() -> None:
+    """Keep OpenCV's camera-probing chatter off the terminal (call before cv2 is imported)."""
+    for key, value in OPENCV_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _qt_message(kind, context, message: str) -> None:
+    logging.getLogger("qt").log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+
+def route_qt_messages():
+    """Send Qt's own messages (e.g. the QStyleHints connect warning at start-up) to the log file, not stderr;
+    returns the handler it replaced."""
+    return qInstallMessageHandler(_qt_message)

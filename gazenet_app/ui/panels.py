@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QSlider,
                                QStyle, QTableWidget, QTableWidgetItem, QToolButton, QWidget)
@@ -158,6 +158,9 @@ class FacesTable(QTableWidget):
         self.horizontalHeader().setStretchLastSection(True)
         self.setToolTip("Select rows and press Ctrl+C to copy them (tab-separated); * = followed by the tracker "
                         "on a frame where the detector did not run or missed the face")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
+        return QSize(200, 160)  # narrow: the video gets the width (the columns fit "#12*", "+123.4°")
 
     def show_result(self, result: FrameResult) -> None:
         """Fill one row per face of `result`, ordered by id."""

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Optional
 
 from gazenet_app.core.errors import ExportError
-from gazenet_app.core.results import OutputSet
+from gazenet_app.core.results import OutputSet, read_sidecar, sidecar_path
 from gazenet_app.core.types import FrameResult
 
-__all__ = ["Recorder", "export_results", "output_set_for"]
+__all__ = ["Recorder", "export_results", "output_set_for", "video_for_annotations"]
 
 
 def output_set_for(path: str, meta: Dict[str, Any], smoothing: bool) -> OutputSet:
@@ -55,3 +55,22 @@ def export_results(path: str, results: Iterable[FrameResult], meta: Dict[str, An
         raise
     outputs.finish("complete")
     return outputs.faces
+
+
+def video_for_annotations(csv_path: str) -> Optional[str]:
+    """The input named in an annotation CSV's sidecar, if it exists (as named, or next to the CSV)."""
+    side = sidecar_path(csv_path)
+    if not side.exists():
+        return None
+    try:
+        meta = read_sidecar(side)
+    except (OSError, ValueError):
+        return None
+    src = meta.get("source") or meta.get("input") or {}
+    name = src.get("name") if isinstance(src, dict) else src
+    if not name:
+        return None
+    for candidate in (Path(name), Path(csv_path).parent / Path(name).name):
+        if candidate.exists():
+            return str(candidate)
+    return None

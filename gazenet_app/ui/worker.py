@@ -182,11 +182,14 @@ class PipelineWorker(WorkerBase):
                 self._build_detector()
                 return
             except (GazenetError, ValueError) as e:
+                log.warning("detector %s: %s", self.options.detector, e)
                 if attempt == 1 or self.options.detector == default:
                     self._detector = None
-                    self.events.failed.emit(f"{e} (no face detector: frames are shown without faces)")
+                    self.events.failed.emit(f"The face detector {self.options.detector!r} cannot run on this "
+                                            "computer: frames are shown without faces.")
                     return
-                self.events.failed.emit(f"{e}; using {default} instead")
+                self.events.failed.emit(f"The face detector {self.options.detector!r} chosen last time is not "
+                                        f"installed on this computer; using {default} instead.")
                 self.options = replace(self.options, detector=default, preset=None, detector_threshold=None)
 
     def _load_initial_model(self) -> None:
@@ -196,7 +199,7 @@ class PipelineWorker(WorkerBase):
             self.events.message.emit(self.backend.no_model_message())
             return
         try:
-            self._model = self.backend.load_pose_model(name, self.options.device)
+            self._model = self.backend.load_pose_model(name, self.options.device, self.options.precision)
             self._model_name = self.backend.model_name(self._model, name)
             self._model_status = ModelStatus.LOADED
         except GazenetError as e:
@@ -466,7 +469,7 @@ class PipelineWorker(WorkerBase):
 
     def _load_model(self, name_or_path: str) -> None:
         try:
-            model = self.backend.load_pose_model(name_or_path, self.options.device)
+            model = self.backend.load_pose_model(name_or_path, self.options.device, self.options.precision)
         except Exception as e:  # noqa: BLE001 - the previous model stays active
             active = self._model_name or "none (detection only)"
             raise GazenetError(f"could not load {name_or_path}: {error_text(e)}\n"

@@ -152,10 +152,10 @@ def make_backend(**kw):
             self.opened.append(source)
             return source
 
-        def load_pose_model(self, name_or_path, device):
+        def load_pose_model(self, name_or_path, device, precision=None):
             if name_or_path == FAKE_MODEL:
                 return FakePoseModel()
-            return super().load_pose_model(name_or_path, device)
+            return super().load_pose_model(name_or_path, device, precision)
 
         def make_detector(self, name, preset, threshold):
             det = FakeDetector(self.boxes_for) if name == "fake" else super().make_detector(name, preset, threshold)

@@ -20,7 +20,8 @@ class FakeBackend(PipelineBackend):
     """The real sources, pipeline, tracker, overlays and writers; fake detector and pose model.
 
     Model names: "fake-pose" (and "other-pose") load; a path to an existing file that is not a model raises
-    ModelLoadError (like a broken weights file); anything else raises ModelNotFoundError.
+    ModelLoadError (like a broken weights file); anything else raises ModelNotFoundError. The loaded model's card
+    names the precision asked for ("auto" loads the "int8" export, as the store's fastest mode would).
     """
 
     def __init__(self, models=("fake-pose", "other-pose"), default: Optional[str] = "fake-pose",
@@ -44,7 +45,9 @@ class FakeBackend(PipelineBackend):
         if name_or_path in self.models:
             model = FakePoseModel()
             model.name = name_or_path
-            self.loaded.append(name_or_path)
+            chosen = "int8" if precision in (None, "auto") else precision
+            model.card = {**FakePoseModel.card, "name": name_or_path, "precision": chosen}
+            self.loaded.append((name_or_path, chosen))
             return model
         if Path(str(name_or_path)).exists():
             raise ModelLoadError(f"{name_or_path} is not a gazenet model (no valid card or weights)")

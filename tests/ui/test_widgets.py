@@ -64,13 +64,16 @@ def test_video_view_keeps_aspect(qtbot):
 def test_series_buffer_ring_and_growth():
     ring = SeriesBuffer(16, bounded=True)
     for i in range(100):
-        ring.append(float(i), i, (i, -i, 0))
+        ring.append(i, i / 30, (i, -i, 0))
     view = ring.view()
     assert len(view) == 16 and view[0, 0] == 84 and view[-1, 0] == 99
     grow = SeriesBuffer(16, bounded=False)
     for i in range(100):
-        grow.append(float(i), i, (i, -i, 0))
-    assert len(grow) == 100 and np.array_equal(grow.view()[:, 1], np.arange(100))
+        grow.append(i, i / 30, (i, -i, 0))
+    assert len(grow) == 100 and np.array_equal(grow.view()[:, 0], np.arange(100))
+    grow.drop_frame(98)  # not the last frame: kept
+    grow.drop_frame(99)
+    assert len(grow) == 99 and grow.last_frame() == 98
 
 
 def _result(i: int, n_faces: int, shape=(240, 320)) -> FrameResult:
@@ -164,3 +167,107 @@ def test_timeline_click_maps_to_the_nearest_frame(qtbot):
     with qtbot.waitSignal(tl.seek_requested, timeout=2000) as sought:
         tl._on_click(Click())
     assert sought.args == [14]
+
+
+def _clip_results(n: int, faces: int, fps: float = 15.0):
+    for i in range(n):
+        r = _result(i, faces)
+        yield FrameResult(r.index, i * 1000 / fps, r.source, r.faces, r.timing, r.shape)
+
+
+def test_timeline_unit_switch_redraws_the_same_points(qtbot):
+    """Defect 1: switching to seconds keeps the data; a 10 s clip spans 0-10 s."""
+    tl = TimelineWidget()
+    qtbot.addWidget(tl)
+    tl.resize(600, 300)
+    tl.show()
+    tl.configure(live=False)
+    for r in _clip_results(150, 2):
+        tl.add_result(r)
+    tl.redraw()
+    frames = tl.series(1).copy()
+    tl.set_unit("s")
+    seconds = tl.series(1)
+    assert len(seconds) == 150 and np.array_equal(seconds[:, 1:], frames[:, 1:])
+    assert seconds[0, 0] == 0 and seconds[-1, 0] == pytest.approx(149 / 15)
+    curve_x, _ = tl._curves[1][0].getData()
+    assert curve_x.max() == pytest.approx(149 / 15)
+    tl._plots[0].vb.updateAutoRange()
+    lo, hi = tl._plots[0].viewRange()[0]
+    assert -1 < lo and hi < 11
+    tl.set_unit("frame")
+    assert tl.series(1)[-1, 0] == 149
+
+
+def test_timeline_legend_lists_recent_faces_only(qtbot):
+    """Defect 6: the legend sits outside the plots and names at most LEGEND_MAX recently seen faces."""
+    tl = TimelineWidget()
+    qtbot.addWidget(tl)
+    tl.configure(live=False)
+    for i in range(3):  # 52 faces at first ...
+        tl.add_result(_result(i, 52))
+    tl.redraw()
+    assert len(tl.recent_faces()) == TimelineWidget.LEGEND_MAX
+    assert "not seen lately" in tl.legend.text() and tl.legend.text().count("■") == TimelineWidget.LEGEND_MAX
+    for i in range(3, 3 + TimelineWidget.RECENT_FRAMES + 5):  # ... then only two stay
+        tl.add_result(_result(i, 2))
+    tl.redraw()
+    assert tl.recent_faces() == [1, 2] and tl.legend.text().count("■") == 2
+    assert tl.legend.parent() is tl and tl._plots[0].legend is None  # not drawn over the curves
+
+
+def test_timeline_single_image_markers_zoom_and_png(qtbot, tmp_path):
+    """Defect 6: one frame shows as markers; the y axis zooms with the data; the plots export as PNG."""
+    tl = TimelineWidget()
+    qtbot.addWidget(tl)
+    tl.resize(500, 300)
+    tl.show()
+    tl.configure(live=False)
+    tl.add_result(_result(0, 1))
+    tl.redraw()
+    assert tl._curves[1][0].opts["symbol"] == "o"
+    assert all(plot.vb.state["mouseEnabled"] == [True, True] for plot in tl._plots)
+    for r in _clip_results(60, 1):
+        tl.add_result(FrameResult(r.index, r.timestamp_ms, r.source, tuple(
+            f.__class__(f.face_id, f.box, HeadPose(5 * np.sin(r.index / 5), 0, 0), f.pose_raw) for f in r.faces),
+            r.timing, r.shape))
+    tl.redraw()
+    assert tl._curves[1][0].opts["symbol"] is None
+    tl._plots[0].vb.updateAutoRange()
+    lo, hi = tl._plots[0].viewRange()[1]
+    assert hi - lo < 30  # +-5 degree moves fill the plot instead of a fixed +-99
+    out = tmp_path / "plots.png"
+    assert tl.save_png(str(out)) and out.stat().st_size > 1000
+    assert tl._plots[0].ctrlMenu is not None and tl._plots[0].vb.menuEnabled()  # the context menu exports
+
+
+def test_angles_never_read_minus_zero_and_frames_from_zero():
+    from gazenet_app.ui.panels import format_angle, frame_label
+    assert format_angle(-0.04) == "0.0°" and format_angle(-0.06) == "-0.1°" and format_angle(12.34) == "+12.3°"
+    assert frame_label(20, 20 / 25, 250, 25.0).startswith("frame 20 of 0–249")
+    assert frame_label(7, 1.0, None, None).startswith("frame 7")
+
+
+def test_qt_and_opencv_messages_stay_off_the_terminal(qtbot, tmp_path, caplog):
+    """Defect 12: Qt's warnings go to the log; OpenCV's camera probing prints nothing."""
+    import logging
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from gazenet_app.ui.logs import route_qt_messages
+    previous = route_qt_messages()
+    try:
+        with caplog.at_level(logging.WARNING, logger="qt"):
+            qWarning("QObject::connect(QStyleHints, QStyleHints): test")
+    finally:
+        qInstallMessageHandler(previous)
+    assert any("QStyleHints" in r.getMessage() for r in caplog.records)
+    root = Path(__file__).resolve().parents[2]
+    code = ("from gazenet_app.ui.logs import quiet_native_logs; quiet_native_logs(); import cv2; "
+            "cv2.VideoCapture(7).release()")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=str(root), capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0 and "WARN" not in proc.stderr and "obsensor" not in proc.stderr, proc.stderr

@@ -187,6 +187,6 @@ def test_unknown_saved_detector_falls_back_to_the_default(qtbot, fake_backend):
         # the fake backend only knows fake/fake2, so the default (mtcnn) fails too: no detector, still a state
         assert state.args[0].detector is None and state.args[0].options["detector"] == "mtcnn"
         qtbot.waitUntil(lambda: len(failures) == 2)
-        assert "gone" in failures[0] and "no face detector" in failures[1]
+        assert "gone" in failures[0] and "without faces" in failures[1]
     finally:
         assert ctl.stop()
