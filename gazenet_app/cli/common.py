@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
+from gazenet_app.core.devices import parse_devices
 from gazenet_app.core.errors import ExportError
 from gazenet_app.detect.registry import DEFAULT_DETECTOR
 from gazenet_app.model_zoo.modes import PRECISION_CHOICES
@@ -37,15 +37,12 @@ __all__ = [
 
 log = logging.getLogger("gazenet_app.cli")
 
-_DEVICE_RE = re.compile(r"^(cpu|gpu:\d+(,gpu:\d+)*)$")
-
-
 def parse_device(text: str) -> str:
-    """Validate `cpu` or `gpu:0[,gpu:1...]` (argparse type); returns it normalised."""
-    value = text.strip().lower().replace(" ", "")
-    if not _DEVICE_RE.match(value):
-        raise argparse.ArgumentTypeError(f"invalid device {text!r}: use cpu or gpu:0 (several: gpu:0,gpu:1)")
-    return value
+    """Validate `cpu` or `gpu:0[,gpu:1...]` (argparse type, `core.devices.parse_devices`); returns it normalised."""
+    try:
+        return ",".join(parse_devices(text))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"invalid device: {e}") from None
 
 
 def _detector_choices():

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from gazenet_app import __version__
 from gazenet_app.core.errors import GazenetError
@@ -62,17 +62,10 @@ def _configure_logging(verbosity: int) -> None:
     root.setLevel(level)
 
 
-def _load_subcommands(subparsers) -> List[str]:
-    """Register every subcommand module that exists; one not written yet is skipped (only that case)."""
-    loaded = []
+def _load_subcommands(subparsers) -> None:
+    """Register every subcommand of SUBCOMMANDS (its module's `add_parser`; `run` is the default `func`)."""
     for command, module in SUBCOMMANDS:
-        name = f"gazenet_app.cli.{module}"
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
+        mod = importlib.import_module(f"gazenet_app.cli.{module}")
         before = set(subparsers.choices)
         parser = mod.add_parser(subparsers)
         added = set(subparsers.choices) - before
@@ -82,8 +75,6 @@ def _load_subcommands(subparsers) -> List[str]:
                 p.set_defaults(func=mod.run)
         if parser is not None and parser.get_default("func") is None:
             parser.set_defaults(func=mod.run)
-        loaded.append(command)
-    return loaded
 
 
 def build_parser() -> argparse.ArgumentParser:

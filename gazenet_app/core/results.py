@@ -121,9 +121,6 @@ def _float(s: str) -> Optional[float]:
 class _IncrementalWriter:
     """Shared machinery: open the partial, write whole frames, flush, fsync, rename or keep on abort."""
 
-    #: True when every processed frame leaves a record (so the last record is the last processed frame).
-    records_empty_frames = False
-
     def __init__(self, path: PathLike) -> None:
         self.path = Path(path)
         self.partial = partial_path(self.path)
@@ -256,11 +253,6 @@ class _IncrementalWriter:
         except ExportError as e:
             log.error("%s", e)
 
-    @property
-    def is_open(self) -> bool:
-        """True between `open` and `close`/`abort`."""
-        return self._fh is not None
-
     def __enter__(self):
         if self._fh is None:
             self.open()
@@ -367,8 +359,6 @@ def _face_record(face: FaceResult) -> dict:
 
 class JsonlWriter(_IncrementalWriter):
     """One JSON object per processed frame (frames without faces too), with its faces and timings."""
-
-    records_empty_frames = True
 
     def _records(self) -> Tuple[List[str], List[int]]:
         lines, frames = [], []

@@ -16,7 +16,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -36,6 +36,7 @@ __all__ = [
     "write_image",
     "to_rgb",
     "list_cameras",
+    "classify_paths",
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
     "DEFAULT_IMAGE_FPS",
@@ -371,6 +372,16 @@ class CameraSource(FrameSource):
     def fps(self) -> Optional[float]:
         return self._fps
 
+    def configure(self, size: Optional[Tuple[int, int]] = None, fps: Optional[float] = None) -> None:
+        """Ask for a capture size (width, height) and rate; the driver may pick the nearest it supports."""
+        if size is not None:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(size[0]))
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(size[1]))
+        if fps:
+            self._cap.set(cv2.CAP_PROP_FPS, float(fps))
+            got = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+            self._fps = got if np.isfinite(got) and got > 0 else self._fps
+
     def _read(self) -> Optional[Frame]:
         for _ in range(max(1, self._retries)):
             ok, bgr = self._cap.read()
@@ -401,14 +412,14 @@ def list_cameras(max_index: int = 4) -> List[int]:
     return found
 
 
-def _folder_images(folder: Path) -> ImageSequenceSource:
+def _folder_images(folder: Path, fps: float = DEFAULT_IMAGE_FPS) -> ImageSequenceSource:
     files = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: _natural_key(p.name))
     images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
     others = [p.name for p in files if p.suffix.lower() not in IMAGE_EXTENSIONS]
     if not images:
         extra = f" ({len(others)} other files skipped)" if others else ""
         raise SourceError(f"no images in folder {folder}{extra}")
-    src = ImageSequenceSource(images, name=folder.name or str(folder))
+    src = ImageSequenceSource(images, name=folder.name or str(folder), fps=fps)
     if others:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         note = f"skipped {len(others)} files in {folder} that are not images: {shown}"
@@ -429,6 +440,19 @@ def _camera_index(spec) -> Optional[int]:
     return None
 
 
+def classify_paths(paths: Sequence[Union[str, os.PathLike]]) -> Dict[str, List[str]]:
+    """Split opened or dropped paths by extension (`IMAGE_EXTENSIONS`, `VIDEO_EXTENSIONS`): folders, videos,
+    images, csv (annotation files) and other."""
+    out: Dict[str, List[str]] = {"folders": [], "videos": [], "images": [], "csv": [], "other": []}
+    for p in paths:
+        path = Path(p)
+        ext = path.suffix.lower()
+        kind = ("folders" if path.is_dir() else "videos" if ext in VIDEO_EXTENSIONS else
+                "images" if ext in IMAGE_EXTENSIONS else "csv" if ext == ".csv" else "other")
+        out[kind].append(str(path))
+    return out
+
+
 def open_source(spec: SourceSpec, fps: float = DEFAULT_IMAGE_FPS) -> FrameSource:
     """The source for an image file, a list of images, a folder, a video file or a camera (`0`, `"cam:0"`)."""
     cam = _camera_index(spec)
@@ -447,9 +471,7 @@ def open_source(spec: SourceSpec, fps: float = DEFAULT_IMAGE_FPS) -> FrameSource
     if not p.exists():
         raise SourceError(f"input not found: {p}")
     if p.is_dir():
-        src = _folder_images(p)
-        src._fps = float(fps)
-        return src
+        return _folder_images(p, fps)
     try:
         require_regular_file(p)  # a FIFO or device would block OpenCV forever
     except InputFileError as e:

@@ -20,8 +20,6 @@ says where they are applied: true = inside the graph (feed raw NHWC RGB 0..255),
 from __future__ import annotations
 
 import copy
-import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
@@ -29,6 +27,7 @@ from typing import Any, Dict, Optional, Union
 from gazenet_app.core.errors import CardError
 from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
 from gazenet_app.core.input_files import InputFileError, read_json_file
+from gazenet_app.core.results import write_sidecar
 from gazenet_app.core.transforms import CROP_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 from gazenet_app.model_zoo.card_bounds import numeric_problems
 
@@ -236,10 +235,5 @@ def load_card(path: Union[str, Path]) -> Dict[str, Any]:
 
 
 def write_card(card: Dict[str, Any], path: Union[str, Path]) -> Path:
-    """Validate and write a card atomically (temporary file, then rename); returns the path."""
-    card = validate_card(card)
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Validate and write a card atomically (`core.results.write_sidecar`: the one JSON writer); returns the path."""
+    return write_sidecar(path, validate_card(card))

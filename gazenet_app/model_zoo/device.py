@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from typing import Union
 
 import mxnet as mx
 
+from gazenet_app.core.devices import parse_devices
 from gazenet_app.core.errors import ModelLoadError
 
 __all__ = ["get_context", "device_string"]
 
-_GPU_RE = re.compile(r"^(?:gpu|cuda)(?::(\d+))?$")
-
-
 def get_context(device: Union[str, mx.Context, None] = "cpu") -> mx.Context:
-    """`cpu` -> mx.cpu(); `gpu:N` (or `gpu`, `cuda:N`) -> mx.gpu(N) when MXNet sees that GPU.
+    """`cpu` -> mx.cpu(); `gpu:N` -> mx.gpu(N) when MXNet sees that GPU (`core.devices.parse_devices`).
 
     A list (`gpu:0,gpu:1`, the CLI's multi-device form) gives its first device: one pose model runs on one.
     """
     if isinstance(device, mx.Context):
         return device
-    spec = (device or "cpu").strip().lower().split(",")[0].strip()
+    try:
+        spec = parse_devices(device or "cpu")[0]
+    except ValueError as e:
+        raise ModelLoadError(str(e)) from None
     if spec == "cpu":
         return mx.cpu()
-    m = _GPU_RE.match(spec)
-    if not m:
-        raise ModelLoadError(f"unknown device {device!r}; use cpu or gpu:N (e.g. gpu:0)")
-    index = int(m.group(1) or 0)
+    index = int(spec.split(":")[1])
     try:
         count = mx.context.num_gpus()
     except mx.base.MXNetError:

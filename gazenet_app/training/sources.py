@@ -16,11 +16,10 @@ from typing import Iterator, List, Optional
 import numpy as np
 
 from gazenet_app.core.errors import SourceError
+from gazenet_app.core.video import IMAGE_EXTENSIONS
 from gazenet_app.training.paths import data_dir
 
-__all__ = ["SourceRecord", "detect_kind", "read_source", "IMAGE_EXTENSIONS"]
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+__all__ = ["SourceRecord", "detect_kind", "read_source"]
 
 
 @dataclass(frozen=True)

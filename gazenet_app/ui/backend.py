@@ -81,23 +81,6 @@ def mirror_result(result: FrameResult) -> FrameResult:
     return replace(result, faces=faces)
 
 
-def _configure_camera(source, size, fps) -> None:
-    """Ask the camera for a capture size and rate (the driver may pick the nearest it supports)."""
-    configure = getattr(source, "configure", None)
-    if configure is not None:
-        configure(size=size, fps=fps)
-        return
-    cap = getattr(source, "_cap", None)  # core.video.CameraSource keeps its cv2.VideoCapture here
-    if cap is None or (size is None and fps is None):
-        return
-    import cv2
-    if size is not None:
-        cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(size[0]))
-        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(size[1]))
-    if fps:
-        cap.set(cv2.CAP_PROP_FPS, float(fps))
-
-
 def _model_summary(info) -> Dict[str, Any]:
     """name, backbone, input size and the headline evaluation of a store entry (a ModelInfo or a card dict)."""
     card = getattr(info, "card", None) or (info if isinstance(info, dict) else {})
@@ -167,7 +150,7 @@ class PipelineBackend:
         from gazenet_app.core.video import open_source
         if isinstance(spec, dict):
             source = open_source(int(spec["camera"]))
-            _configure_camera(source, spec.get("size"), spec.get("fps"))
+            source.configure(size=spec.get("size"), fps=spec.get("fps"))
             return source
         return open_source(spec)
 

@@ -101,3 +101,12 @@ def test_unknown_extension_is_sniffed(tmp_path, synthetic_clip):
 def test_list_cameras_returns_indices():
     found = list_cameras(max_index=1)
     assert isinstance(found, list) and all(isinstance(i, int) and 0 <= i < 1 for i in found)
+
+
+def test_classify_paths_uses_the_one_extension_list(tmp_path):
+    from gazenet_app.core.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, classify_paths
+
+    assert ".flv" in VIDEO_EXTENSIONS and ".ts" in VIDEO_EXTENSIONS and ".webp" in IMAGE_EXTENSIONS
+    got = classify_paths([tmp_path, "a.MP4", "b.3gp", "c.png", "d.csv", "e.txt"])
+    assert got == {"folders": [str(tmp_path)], "videos": ["a.MP4", "b.3gp"], "images": ["c.png"],
+                   "csv": ["d.csv"], "other": ["e.txt"]}
