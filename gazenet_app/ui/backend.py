@@ -266,10 +266,11 @@ class PipelineBackend:
 
     def make_review(self, csv_path: str) -> ReviewSource:
         """The annotations of a CSV written by `gazenet annotate` or the app."""
-        from gazenet_app.core.results import read_annotations, read_sidecar, sidecar_path
-        side = sidecar_path(csv_path)
+        from gazenet_app.core.results import read_annotations, read_sidecar
+        from gazenet_app.ui.recording import sidecar_of
+        side = sidecar_of(csv_path)
         try:
-            meta = read_sidecar(side) if side.exists() else {}
+            meta = read_sidecar(side) if side is not None else {}
         except (OSError, ValueError):
             meta = {}
         return ReviewSource(read_annotations(csv_path), str(csv_path), meta)

@@ -98,6 +98,7 @@ class ModelPicker(QWidget):
         if current is None:
             entries.insert(0, ("none", None, "No face detector could be built: frames are shown without faces"))
         _fill(self.detector, entries, current)
+        self.detector.setToolTip(DETECTOR_NOTES.get(current or "", "Face detector"))
         gpus = int(catalog.get("gpus", 0) or 0)
         _fill(self.device, [(d.upper(), d, "") for d in ["cpu"] + [f"gpu:{i}" for i in range(gpus)]],
               options.get("device", "cpu"))

@@ -9,17 +9,44 @@ from gazenet_app.core.errors import ExportError
 from gazenet_app.core.results import OutputSet, read_sidecar, sidecar_path
 from gazenet_app.core.types import FrameResult
 
-__all__ = ["Recorder", "export_results", "output_set_for", "video_for_annotations"]
+__all__ = ["Recorder", "export_results", "output_set_for", "sidecar_for", "sidecar_of", "video_for_annotations"]
+
+
+def _describes(sidecar: Path, output: Path) -> bool:
+    """True when `sidecar` is missing, unreadable or names `output` among its outputs (it may be replaced)."""
+    try:
+        outputs = read_sidecar(sidecar).get("outputs") or {}
+    except (OSError, ValueError):
+        return True
+    return output.name in (outputs.values() if isinstance(outputs, dict) else outputs)
+
+
+def sidecar_for(path: str) -> Path:
+    """The sidecar an app export or recording writes: `OUT.meta.json` (the CLI's name) unless that file
+    describes another output (a CSV exported before a JSON Lines file of the same name): then `OUT.EXT.meta.json`,
+    so no export overwrites another's provenance."""
+    output = Path(path)
+    default = sidecar_path(output)
+    if not default.exists() or _describes(default, output):
+        return default
+    return output.with_name(output.name + ".meta.json")
+
+
+def sidecar_of(path: str) -> Optional[Path]:
+    """The existing sidecar that describes the output `path` (either name `sidecar_for` writes), or None."""
+    output = Path(path)
+    return next((p for p in (output.with_name(output.name + ".meta.json"), sidecar_path(output))
+                 if p.exists() and _describes(p, output)), None)
 
 
 def output_set_for(path: str, meta: Dict[str, Any], smoothing: bool) -> OutputSet:
     """core's OutputSet writing CSV, or JSON Lines for `.jsonl`/`.ndjson` paths (not yet opened)."""
     ext = Path(path).suffix.lower()
-    if ext in (".jsonl", ".ndjson"):
-        return OutputSet(jsonl=path, smoothing=smoothing, meta={"written_by": "gazenet-app", **meta})
-    if ext in (".csv", ".txt", ""):
-        return OutputSet(csv=path, smoothing=smoothing, meta={"written_by": "gazenet-app", **meta})
-    raise ExportError(f"cannot export to {path}: use a .csv or .jsonl file")
+    kind = "jsonl" if ext in (".jsonl", ".ndjson") else "csv" if ext in (".csv", ".txt", "") else None
+    if kind is None:
+        raise ExportError(f"cannot export to {path}: use a .csv or .jsonl file")
+    return OutputSet(**{kind: path}, sidecar=sidecar_for(path), smoothing=smoothing,
+                     meta={"written_by": "gazenet-app", **meta})
 
 
 class Recorder:
@@ -59,8 +86,8 @@ def export_results(path: str, results: Iterable[FrameResult], meta: Dict[str, An
 
 def video_for_annotations(csv_path: str) -> Optional[str]:
     """The input named in an annotation CSV's sidecar, if it exists (as named, or next to the CSV)."""
-    side = sidecar_path(csv_path)
-    if not side.exists():
+    side = sidecar_of(csv_path)
+    if side is None:
         return None
     try:
         meta = read_sidecar(side)

@@ -249,3 +249,19 @@ def test_files_after_a_webcam_drop_mirror_and_live_preset(qtbot, make_window, sy
         window.open_source(str(synthetic_clip.path))
     qtbot.waitUntil(lambda: window.session.state.options["preset"] is None and not window.session.state.options["mirror"])
     assert not window.act_mirror.isChecked()
+
+
+def test_csv_then_jsonl_exports_keep_both_sidecars_with_status(qtbot, make_window, synthetic_clip, tmp_path):
+    """Defect 10: exporting CSV then JSON Lines under one base name keeps each export's sidecar, with status."""
+    import json
+    window = make_window()
+    with qtbot.waitSignal(window.session.ended, timeout=20000):
+        window.open_source(str(synthetic_clip.path))
+    assert window.export(str(tmp_path / "a.csv")) == 2 * synthetic_clip.frames
+    assert window.export(str(tmp_path / "a.jsonl")) == 2 * synthetic_clip.frames
+    csv_side = json.loads((tmp_path / "a.meta.json").read_text())
+    jsonl_side = json.loads((tmp_path / "a.jsonl.meta.json").read_text())
+    assert csv_side["outputs"] == {"csv": "a.csv"} and jsonl_side["outputs"] == {"jsonl": "a.jsonl"}
+    assert csv_side["status"] == jsonl_side["status"] == "complete"
+    assert window.export(str(tmp_path / "a.csv")) > 0  # the CSV again: its own sidecar is replaced, not a third
+    assert sorted(p.name for p in tmp_path.glob("a.*")) == ["a.csv", "a.jsonl", "a.jsonl.meta.json", "a.meta.json"]

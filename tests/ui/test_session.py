@@ -227,3 +227,28 @@ def test_closing_without_a_batch_does_not_ask(qtbot, make_window, monkeypatch):
     window = make_window()
     window.show_batch()
     assert window.close()
+
+
+def test_cascade_warns_in_its_tooltip(qtbot):
+    """Defect 11: the Haar cascade is offered with a warning (eyes and chins boxed, slow)."""
+    from PySide6.QtCore import Qt
+    from gazenet_app.ui.model_picker import ModelPicker
+    from gazenet_app.ui.worker import WorkerState
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    picker.set_catalog({"models": [], "detectors": ["cascade", "mtcnn"], "gpus": 0})
+    picker.set_state(WorkerState(None, {}, "cascade", "cpu", False, True, {"precision": "auto"}))
+    tip = picker.detector.itemData(picker.detector.findData("cascade"), Qt.ItemDataRole.ToolTipRole)
+    assert "comparison only" in tip and "eye" in tip and "1 s a frame" in tip
+    assert picker.detector.toolTip() == tip and not picker.device.isVisible()
+
+
+def test_sequence_toggle_reaches_the_pipeline(qtbot, make_window):
+    """Issue 16: a folder of photos is independent images unless View > Treat a folder as one video is on."""
+    window = make_window()
+    assert not window.act_sequence.isChecked() and not window.session.worker.options.sequence
+    with qtbot.waitSignal(window.session.state_changed, timeout=10000,
+                          check_params_cb=lambda s: s.options["sequence"]):
+        window.act_sequence.trigger()
+    assert window.session.worker._pipeline.sequence  # the pipeline the worker runs is built with it
+    assert window.settings.get("options/sequence", False, bool)
