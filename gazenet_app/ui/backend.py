@@ -54,11 +54,11 @@ class WorkerOptions:
         """The `pipeline.PipelineConfig` of these options (what the CLI's flags give for the same settings)."""
         from gazenet_app.pipeline import PipelineConfig
 
-        return PipelineConfig(model=self.model, precision=getattr(self, "precision", None), device=self.device,
+        return PipelineConfig(model=self.model, precision=self.precision, device=self.device,
                               detector=self.detector, preset=self.preset,
                               detector_threshold=self.detector_threshold, detect_every=self.detect_every,
                               smoothing=self.smoothing, smooth_min_cutoff=self.smooth_min_cutoff,
-                              smooth_beta=self.smooth_beta, sequence=getattr(self, "sequence", False))
+                              smooth_beta=self.smooth_beta, sequence=self.sequence)
 
 
 def mirror_result(result: FrameResult) -> FrameResult:
