@@ -18,7 +18,8 @@ __all__ = ["ActionSpec", "ACTIONS", "MENUS", "build_actions", "build_menus", "sh
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One action: `slot` is a window method name; `option` makes it a checkable toggle of a worker option."""
+    """One action: `slot` names what it calls, from the window ("ask_open", "controller.seek") with `args`;
+    `option` makes it a checkable toggle of a worker option."""
 
     name: str
     text: str
@@ -27,6 +28,7 @@ class ActionSpec:
     option: str = ""
     checkable: bool = False
     tip: str = ""
+    args: Tuple = ()
 
 
 ACTIONS: Tuple[ActionSpec, ...] = (
@@ -35,15 +37,15 @@ ACTIONS: Tuple[ActionSpec, ...] = (
     ActionSpec("webcam", "&Webcam…", "ask_webcam", ("Ctrl+Shift+W",)),
     ActionSpec("review", "&Review annotations…", "ask_review",
                tip="Show an annotation CSV over its video (nothing recomputed)"),
-    ActionSpec("stop_review", "S&top review", "stop_review", tip="Run the pipeline again on the open input"),
+    ActionSpec("stop_review", "S&top review", "session.stop_review", tip="Run the pipeline again on the open input"),
     ActionSpec("quit", "&Quit", "close", ("Ctrl+Q",)),
-    ActionSpec("play", "Play / pause", "toggle_play", ("Space",)),
-    ActionSpec("step", "Next frame", "step_forward", ("Right", ".")),
-    ActionSpec("step_back", "Previous frame", "step_back", ("Left", ",")),
-    ActionSpec("first", "First frame", "seek_first", ("Home",)),
-    ActionSpec("last", "Last frame", "seek_last", ("End",)),
-    ActionSpec("export_csv", "Export &CSV…", "ask_export_csv", ("Ctrl+E",)),
-    ActionSpec("export_jsonl", "Export &JSON Lines…", "ask_export_jsonl"),
+    ActionSpec("play", "Play / pause", "controller.toggle_play", ("Space",)),
+    ActionSpec("step", "Next frame", "controller.step", ("Right", ".")),
+    ActionSpec("step_back", "Previous frame", "controller.step", ("Left", ","), args=(-1,)),
+    ActionSpec("first", "First frame", "controller.seek", ("Home",), args=(0,)),
+    ActionSpec("last", "Last frame", "controller.seek", ("End",), args=(-1,)),
+    ActionSpec("export_csv", "Export &CSV…", "ask_export", ("Ctrl+E",), args=("csv",)),
+    ActionSpec("export_jsonl", "Export &JSON Lines…", "ask_export", args=("jsonl",)),
     ActionSpec("export_video", "Export annotated &video…", "ask_export_video",
                tip="Write the open file with its overlays (runs in the background)"),
     ActionSpec("export_plots", "Export &timelines as PNG…", "ask_export_plots"),
@@ -93,12 +95,20 @@ def build_actions(window: QMainWindow, specs: Tuple[ActionSpec, ...] = ACTIONS) 
         if spec.option:
             action.toggled.connect(lambda on, key=spec.option: window.session.set_options(**{key: on}))
         elif spec.checkable:
-            action.toggled.connect(getattr(window, spec.slot))
+            action.toggled.connect(_resolve(window, spec.slot))
         else:
-            action.triggered.connect(lambda _=False, slot=spec.slot: getattr(window, slot)())
+            action.triggered.connect(lambda _=False, spec=spec: _resolve(window, spec.slot)(*spec.args))
         window.addAction(action)
         actions[spec.name] = action
     return actions
+
+
+def _resolve(window: QMainWindow, slot: str):
+    """The callable a dotted slot name names, from the window ("controller.seek" -> window.controller.seek)."""
+    target = window
+    for part in slot.split("."):
+        target = getattr(target, part)
+    return target
 
 
 def build_menus(window: QMainWindow, actions: Dict[str, QAction], extra: Dict[str, object]) -> Dict[str, QMenu]:

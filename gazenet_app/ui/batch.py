@@ -17,18 +17,14 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from gazenet_app.core.results import partial_path
+from gazenet_app.core.video import VIDEO_EXTENSIONS
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.dialogs import FileDialogs
 from gazenet_app.ui.qthreading import WorkerBase, WorkerSignals, WorkerThread, error_text
 
-__all__ = ["BatchJob", "BatchRunner", "BatchWindow", "output_path_for", "VIDEO_EXTENSIONS"]
+__all__ = ["BatchJob", "BatchRunner", "BatchWindow", "output_path_for"]
 
 log = logging.getLogger(__name__)
-
-#: What "Add folder" picks up (and what the window treats as a video).
-VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv",
-                              ".3gp", ".ts"})
-
 
 def output_path_for(clip: str, out_dir: str) -> str:
     """`out_dir/<clip stem>.csv`: one CSV per clip."""

@@ -6,47 +6,30 @@ status bar, banner) and turns user input into session commands.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QIcon
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from gazenet_app import __version__
 from gazenet_app.core.types import FrameResult
 from gazenet_app.ui.actions import build_actions, build_menus, shortcut_html
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
-from gazenet_app.ui.batch import VIDEO_EXTENSIONS
 from gazenet_app.ui.dialogs import (AboutDialog, CameraChoice, CameraDialog, FileDialogs, PreferencesDialog,
                                     about_html)
 from gazenet_app.ui.logs import log_file_path, resource_path, third_party_licences
 from gazenet_app.ui.model_picker import ModelPicker
-from gazenet_app.ui.panels import Banner, FacesTable, TransportBar, frame_label
-from gazenet_app.ui.session import Session
+from gazenet_app.ui.panels import (Banner, FacesTable, StatusLabels, TransportBar, fit_to_screen, frame_label,
+                                   record_icon)
+from gazenet_app.ui.session import Session, plan_open
 from gazenet_app.ui.settings import AppSettings
 from gazenet_app.ui.timeline import TimelineWidget
 from gazenet_app.ui.video_view import VideoView
 from gazenet_app.ui.worker import SourceInfo, WorkerState
 
-__all__ = ["MainWindow", "classify_paths"]
-
-log = logging.getLogger(__name__)
-
-_IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".jp2"}
-
-
-def classify_paths(paths: Sequence[str]) -> Dict[str, List[str]]:
-    """Split dropped/opened paths into folders, videos, images and annotation CSVs."""
-    out: Dict[str, List[str]] = {"folders": [], "videos": [], "images": [], "csv": [], "other": []}
-    for p in paths:
-        path = Path(p)
-        ext = path.suffix.lower()
-        kind = ("folders" if path.is_dir() else "videos" if ext in VIDEO_EXTENSIONS else
-                "images" if ext in _IMAGE_EXT else "csv" if ext == ".csv" else "other")
-        out[kind].append(str(path))
-    return out
+__all__ = ["MainWindow"]
 
 
 class MainWindow(QMainWindow):
@@ -78,7 +61,9 @@ class MainWindow(QMainWindow):
         self._sync_checks(self.session.options.as_dict())
         self.act_seconds.setChecked(self.settings.get("view/seconds", False, bool))
         self._connect_session()
-        self._fit_to_screen()
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            fit_to_screen(self)
         self._ui_timer = QTimer(self)
         self._ui_timer.setInterval(150)
         self._ui_timer.timeout.connect(self._refresh_panels)
@@ -91,9 +76,9 @@ class MainWindow(QMainWindow):
         self.view = VideoView()
         self.banner = Banner()
         self.transport = TransportBar()
-        self.transport.play_button.clicked.connect(self.toggle_play)
-        self.transport.back_button.clicked.connect(self.step_back)
-        self.transport.step_button.clicked.connect(self.step_forward)
+        self.transport.play_button.clicked.connect(lambda: self.controller.toggle_play())
+        self.transport.back_button.clicked.connect(lambda: self.controller.step(-1))
+        self.transport.step_button.clicked.connect(lambda: self.controller.step())
         self.transport.seek_requested.connect(self.controller.seek)
         self.transport.realtime_changed.connect(lambda on: self.session.set_options(realtime=on))
         self.transport.set_realtime(self.session.options.realtime)
@@ -122,15 +107,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.faces_dock)
         self.picker = ModelPicker()
         self.picker.changes_requested.connect(lambda changes: self.session.set_options(**changes))
-        self.status_labels: Dict[str, QLabel] = {}
-        for key, tip in (("source", "Source"), ("model", "Pose model"), ("detector", "Face detector"),
-                         ("fps", "Frames per second processed"), ("latency", "Pipeline time per frame")):
-            label = QLabel("")
-            label.setToolTip(tip)
-            label.setContentsMargins(6, 0, 6, 0)
-            self.statusBar().addPermanentWidget(label)
-            self.status_labels[key] = label
-        self.status_labels["source"].setText("no source")
+        self.status_labels = StatusLabels(self.statusBar())
 
     def _build_menus(self) -> None:
         self.recent_menu = QMenu("Recent files", self)
@@ -142,7 +119,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        self.act_record.setIcon(_record_icon())
+        self.act_record.setIcon(record_icon())
         for item in (self.act_open, self.act_webcam, None, self.picker, None, self.act_smoothing, self.act_mirror,
                      None, self.act_record):
             if item is None:
@@ -173,20 +150,6 @@ class MainWindow(QMainWindow):
         s.events.image_ready.connect(self._on_image_ready)
         s.events.playing_changed.connect(self.transport.set_playing)
 
-    def _fit_to_screen(self) -> None:
-        """The saved geometry, else 1280x860 shrunk to 90% of the screen's free area, centred."""
-        geometry = self.settings.geometry()
-        if geometry is not None and self.restoreGeometry(geometry):
-            return
-        screen = QGuiApplication.primaryScreen()
-        free = screen.availableGeometry() if screen is not None else None
-        w, h = 1280, 860
-        if free is not None and free.width() > 0:
-            w, h = min(w, int(free.width() * 0.9)), min(h, int(free.height() * 0.9))
-        self.resize(w, h)
-        if free is not None and free.width() > 0:
-            self.move(free.center() - self.rect().center())
-
     # session -> window ----------------------------------------------------------------------------------------
     def _on_source_opened(self, info: SourceInfo) -> None:
         unit = "s" if self.act_seconds.isChecked() else "frame"
@@ -206,15 +169,7 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, state: WorkerState) -> None:
         self.picker.set_state(state)
-        if state.review:
-            meta = state.provenance.get("review_meta") or {}
-            model, detector = meta.get("model") or "?", meta.get("detector") or "?"
-            self.status_labels["model"].setText(f"reviewing {Path(state.review).name}: model {model}")
-            self.status_labels["detector"].setText(f"detector: {detector}")
-        else:
-            precision = f" ({state.precision})" if state.model and state.precision else ""
-            self.status_labels["model"].setText(f"model: {state.model or 'none (detection only)'}{precision}")
-            self.status_labels["detector"].setText(f"detector: {state.detector or 'none'}")
+        self.status_labels.show_state(state)
         self.act_stop_review.setEnabled(bool(state.review))
         self._sync_checks(state.options)
         self.transport.set_realtime(bool(state.options.get("realtime", True)))
@@ -232,16 +187,10 @@ class MainWindow(QMainWindow):
             action.blockSignals(False)
 
     def _refresh_panels(self) -> None:
-        fps = self.session.fps()
-        self.status_labels["fps"].setText(f"{fps:5.1f} fps" if fps else "")
         result: Optional[FrameResult] = self.session.last_result
+        self.status_labels.show_rates(self.session.fps(), result)
         if result is None:
             return
-        total = result.timing.get("total")
-        if total is not None:
-            parts = [f"{k} {v:.0f}" for k, v in result.timing.items() if k in ("detect", "pose")]
-            self.status_labels["latency"].setText(f"{total:.0f} ms/frame" + (f" ({', '.join(parts)})"
-                                                                          if parts else ""))
         info = self.session.source_info
         self.transport.show_position(result.index, frame_label(result.index, result.timestamp_ms / 1000.0,
                                                                None if info is None or info.live
@@ -249,30 +198,12 @@ class MainWindow(QMainWindow):
         self.face_table.show_result(result)
 
     # commands -------------------------------------------------------------------------------------------------
-    def toggle_play(self) -> None:
-        self.controller.toggle_play()
-
-    def step_forward(self) -> None:
-        self.controller.step()
-
-    def step_back(self) -> None:
-        self.controller.step(-1)
-
-    def seek_first(self) -> None:
-        self.controller.seek(0)
-
-    def seek_last(self) -> None:
-        self.controller.seek(-1)
-
     def set_seconds(self, seconds: bool) -> None:
         self.settings.set("view/seconds", seconds)
         self.timeline.set_unit("s" if seconds else "frame")
 
     def toggle_fullscreen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
-
-    def stop_review(self) -> None:
-        self.session.stop_review()
 
     def set_option(self, key: str, value: Any) -> None:
         """Send one option to the worker (applied between frames; saved once applied)."""
@@ -297,16 +228,11 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: Sequence[str]) -> None:
         """Open what was dropped or chosen: a folder, a video, image(s), and/or an annotation CSV to review."""
-        kinds = classify_paths(paths)
-        images = kinds["images"]
-        spec = kinds["folders"][:1] or kinds["videos"][:1] or ([images[0] if len(images) == 1 else images]
-                                                               if images else [])
-        if not spec and not kinds["csv"]:
-            spec = kinds["other"][:1]
-        if spec:
-            self.open_source(spec[0])
-        if kinds["csv"]:
-            self.review(kinds["csv"][0], opened=bool(spec))
+        spec, annotations = plan_open(paths)
+        if spec is not None:
+            self.open_source(spec)
+        if annotations:
+            self.review(annotations, opened=spec is not None)
 
     def _folder(self) -> str:
         return self.settings.get("last_folder", str(Path.home()), str)
@@ -345,43 +271,34 @@ class MainWindow(QMainWindow):
         """Show an annotation CSV over its video: the one open (or just `opened`), else the one its sidecar names."""
         self.session.review(csv_path, source_pending=opened)
 
-    def _ask_export(self, kind: str) -> None:
-        stem = Path(self.session.source_info.name).stem if self.session.source_info else "gazenet"
-        filters = "CSV (*.csv)" if kind == "csv" else "JSON Lines (*.jsonl)"
-        path = FileDialogs.save_path(self, "Export annotations", str(Path(self._folder()) / f"{stem}.{kind}"),
-                                     filters)
+    def _ask_path(self, title: str, suffix: str, filters: str) -> Optional[str]:
+        """Ask where to save, suggesting <source stem><suffix> in the last folder."""
+        info = self.session.source_info
+        stem = Path(info.name).stem if info else "gazenet"
+        return FileDialogs.save_path(self, title, str(Path(self._folder()) / f"{stem}{suffix}"), filters)
+
+    def ask_export(self, kind: str) -> None:
+        path = self._ask_path("Export annotations", f".{kind}",
+                              "CSV (*.csv)" if kind == "csv" else "JSON Lines (*.jsonl)")
         if path:
             self.session.export(path)
-
-    def ask_export_csv(self) -> None:
-        self._ask_export("csv")
-
-    def ask_export_jsonl(self) -> None:
-        self._ask_export("jsonl")
 
     def export(self, path: str) -> int:
         """Write everything processed so far; rows written."""
         return self.session.export(path)
 
     def ask_export_video(self) -> None:
-        info = self.session.source_info
-        stem = Path(info.name).stem if info else "gazenet"
-        path = FileDialogs.save_path(self, "Export annotated video",
-                                     str(Path(self._folder()) / f"{stem}_annotated.mp4"), "Video (*.mp4 *.avi)")
+        path = self._ask_path("Export annotated video", "_annotated.mp4", "Video (*.mp4 *.avi)")
         if path:
             self.session.export_video(path)
 
     def ask_export_plots(self) -> None:
-        stem = Path(self.session.source_info.name).stem if self.session.source_info else "timelines"
-        path = FileDialogs.save_path(self, "Export timelines", str(Path(self._folder()) / f"{stem}_timelines.png"),
-                                     "PNG (*.png)")
+        path = self._ask_path("Export timelines", "_timelines.png", "PNG (*.png)")
         if path and self.timeline.save_png(path):
             self.statusBar().showMessage(f"saved {path}", 6000)
 
     def ask_screenshot(self) -> None:
-        stem = Path(self.session.source_info.name).stem if self.session.source_info else "frame"
-        path = FileDialogs.save_path(self, "Save screenshot", str(Path(self._folder()) / (
-            f"{stem}_{max(0, self.last_image_index):06d}.png")), "PNG (*.png)")
+        path = self._ask_path("Save screenshot", f"_{max(0, self.last_image_index):06d}.png", "PNG (*.png)")
         if path:
             self.save_screenshot(path)
 
@@ -399,9 +316,7 @@ class MainWindow(QMainWindow):
         if not on:
             self.controller.stop_recording()
             return
-        stem = Path(self.session.source_info.name).stem if self.session.source_info else "recording"
-        path = FileDialogs.save_path(self, "Record annotations to", str(Path(self._folder()) / f"{stem}.csv"),
-                                     "CSV (*.csv);;JSON Lines (*.jsonl)")
+        path = self._ask_path("Record annotations to", ".csv", "CSV (*.csv);;JSON Lines (*.jsonl)")
         if path:
             self.controller.start_recording(path)
         else:
@@ -474,16 +389,3 @@ class MainWindow(QMainWindow):
         if batch is not None:
             batch.close()
         event.accept()
-
-
-def _record_icon() -> QIcon:
-    """A red dot: the usual 'record' sign."""
-    pixmap = QPixmap(32, 32)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(QColor(220, 40, 40))
-    painter.setPen(QColor(120, 20, 20))
-    painter.drawEllipse(5, 5, 22, 22)
-    painter.end()
-    return QIcon(pixmap)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import Dict, Optional
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QSlider,
-                               QStyle, QTableWidget, QTableWidgetItem, QToolButton, QWidget)
+                               QStatusBar, QStyle, QTableWidget, QTableWidgetItem, QToolButton, QWidget)
 
 from gazenet_app.core.draw import face_color
 from gazenet_app.core.types import FrameResult
 
-__all__ = ["Banner", "TransportBar", "FacesTable", "format_angle", "frame_label"]
+__all__ = ["Banner", "TransportBar", "FacesTable", "StatusLabels", "format_angle", "frame_label", "record_icon",
+           "fit_to_screen"]
 
 
 def format_angle(value: float) -> str:
@@ -197,3 +199,67 @@ class FacesTable(QTableWidget):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+def record_icon() -> QIcon:
+    """A red dot: the usual 'record' sign."""
+    pixmap = QPixmap(32, 32)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(220, 40, 40))
+    painter.setPen(QColor(120, 20, 20))
+    painter.drawEllipse(5, 5, 22, 22)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class StatusLabels:
+    """The status bar's permanent fields: source, model (and precision, or the reviewed file), detector, rates."""
+
+    TIPS = (("source", "Source"), ("model", "Pose model"), ("detector", "Face detector"),
+            ("fps", "Frames per second processed"), ("latency", "Pipeline time per frame"))
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.labels: Dict[str, QLabel] = {}
+        for key, tip in self.TIPS:
+            label = QLabel("")
+            label.setToolTip(tip)
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+            self.labels[key] = label
+        self.labels["source"].setText("no source")
+
+    def __getitem__(self, key: str) -> QLabel:
+        return self.labels[key]
+
+    def show_state(self, state) -> None:
+        """Model and detector of a WorkerState; in review, those that wrote the reviewed file."""
+        if state.review:
+            meta = state.provenance.get("review_meta") or {}
+            self.labels["model"].setText(f"reviewing {Path(state.review).name}: model {meta.get('model') or '?'}")
+            self.labels["detector"].setText(f"detector: {meta.get('detector') or '?'}")
+            return
+        precision = f" ({state.precision})" if state.model and state.precision else ""
+        self.labels["model"].setText(f"model: {state.model or 'none (detection only)'}{precision}")
+        self.labels["detector"].setText(f"detector: {state.detector or 'none'}")
+
+    def show_rates(self, fps: Optional[float], result: Optional[FrameResult]) -> None:
+        """Frames per second and the last frame's pipeline time (with its detect/pose parts)."""
+        self.labels["fps"].setText(f"{fps:5.1f} fps" if fps else "")
+        total = result.timing.get("total") if result is not None else None
+        if total is not None:
+            parts = [f"{k} {v:.0f}" for k, v in result.timing.items() if k in ("detect", "pose")]
+            self.labels["latency"].setText(f"{total:.0f} ms/frame" + (f" ({', '.join(parts)})" if parts else ""))
+
+
+def fit_to_screen(window: QWidget, size=(1280, 860), share: float = 0.9) -> None:
+    """Resize `window` to `size`, shrunk to `share` of the screen's free area, and centre it."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    free = screen.availableGeometry() if screen is not None else None
+    w, h = size
+    if free is not None and free.width() > 0:
+        w, h = min(w, int(free.width() * share)), min(h, int(free.height() * share))
+    window.resize(w, h)
+    if free is not None and free.width() > 0:
+        window.move(free.center() - window.rect().center())

@@ -12,12 +12,13 @@ import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from gazenet_app.core.types import FrameResult
+from gazenet_app.core.video import classify_paths
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.batch import BatchJob, BatchRunner
 from gazenet_app.ui.qthreading import WorkerThread
@@ -25,7 +26,7 @@ from gazenet_app.ui.recording import export_results, video_for_annotations
 from gazenet_app.ui.settings import AppSettings
 from gazenet_app.ui.worker import ModelStatus, PipelineWorker, SourceInfo, WorkerController, WorkerState
 
-__all__ = ["Session", "PERSISTED_OPTIONS", "Notice"]
+__all__ = ["Session", "PERSISTED_OPTIONS", "Notice", "plan_open"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,20 @@ PERSISTED_OPTIONS = {"detector": str, "preset": str, "detector_threshold": float
 
 #: (text, kind): kind "error" (red), "notice" (amber), or "" with no text to hide the banner.
 Notice = Tuple[str, str]
+
+
+def plan_open(paths: Sequence[str]) -> Tuple[Any, Optional[str]]:
+    """What to do with dropped/chosen paths: (the source to open or None, an annotation CSV to review or None).
+
+    A folder wins, then a video, then the image(s) (several become one list); an unknown file is tried only when
+    no CSV came with it.
+    """
+    kinds = classify_paths(paths)
+    images = kinds["images"]
+    spec = (kinds["folders"][:1] or kinds["videos"][:1]
+            or ([images[0] if len(images) == 1 else images] if images else [])
+            or (kinds["other"][:1] if not kinds["csv"] else []))
+    return (spec[0] if spec else None), (kinds["csv"][0] if kinds["csv"] else None)
 
 
 class Session(QObject):

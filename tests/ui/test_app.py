@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from gazenet_app.ui.backend import WorkerOptions
-from gazenet_app.ui.main_window import MainWindow, classify_paths
+from gazenet_app.ui.main_window import MainWindow
+from gazenet_app.core.video import classify_paths
 
 from .conftest import FakeBackend
 
