@@ -26,6 +26,7 @@ import numpy as np
 from gazenet_app import __version__
 from gazenet_app.core.errors import DetectorError, ExportError, GazenetError
 from gazenet_app.core.protocols import Detector, PoseModel, Smoother, Tracker
+from gazenet_app.core.outputs_guard import input_identity, source_files
 from gazenet_app.core.results import OutputSet, sidecar_path
 from gazenet_app.core.transforms import CropPreset, crop_face, expand_box, get_crop_preset
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
@@ -331,10 +332,12 @@ def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, 
         raise GazenetError(f"empty frame range: start={start}, end={end}")
     t_begin = time.perf_counter()
     live = source.frame_count is None  # a camera cannot be resumed: stopping it finishes the outputs
+    files = source_files(source)
     out = outputs.output_set(pipeline.smoother is not None, (source.fps or 30.0) / stride,
                              {**pipeline.describe(), "source": source.describe(),
+                              "input": input_identity(files, source.frame_count),
                               "range": {"start": start, "end": end, "stride": stride}})
-    first = out.open(resume, start, stride)
+    first = out.open(resume, start, stride, inputs=files)
     pipeline.reset()
     # tracks restart here: new ids continue after those already written, so an id never names two faces
     pipeline.id_offset = out.next_face_id() if out.resumed_after is not None and pipeline.links_frames(source) else 0

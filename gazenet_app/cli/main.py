@@ -14,6 +14,7 @@ import sys
 from typing import Optional, Sequence
 
 from gazenet_app import __version__
+from gazenet_app.cli.run_guard import check_command_outputs, sigterm_as_interrupt
 from gazenet_app.core.errors import GazenetError
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS", "EXIT_ERROR", "EXIT_INTERRUPTED"]
@@ -100,7 +101,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.argv = list(argv) if argv is not None else sys.argv[1:]
     _configure_logging(-1 if args.quiet else args.verbose)
     try:
-        return int(args.func(args) or 0)
+        check_command_outputs(args)  # before any work: no output may be an input or another output
+        with sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except GazenetError as e:
         sys.stderr.write(f"error: {e}\n")
         return EXIT_ERROR

@@ -23,7 +23,7 @@ try:  # POSIX; on Windows outputs are not locked
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["check_outputs", "OutputLock", "lock_path", "input_identity", "check_same_input"]
+__all__ = ["check_outputs", "OutputLock", "lock_path", "source_files", "input_identity", "check_same_input"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -92,20 +92,24 @@ class OutputLock:
             return self
         try:
             for path in self.paths:
-                self._held.append((path, self._lock_one(path)))
+                fd = self._lock_one(path)
+                if fd is not None:
+                    self._held.append((path, fd))
         except BaseException:
             self.release()
             raise
         return self
 
     @staticmethod
-    def _lock_one(path: Path) -> int:
+    def _lock_one(path: Path) -> Optional[int]:
+        """The locked descriptor of `path`; None when no lock file can be made there (an unwritable or missing
+        folder): the output's own writer then reports why it cannot write."""
         while True:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)  # the writers would make it next
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise ExportError(f"cannot lock {path}: {exc.strerror or exc}") from None
+            except OSError:
+                return None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -138,25 +142,34 @@ class OutputLock:
         self.release()
 
 
-def input_identity(path: Optional[PathLike], frame_count: Optional[int]) -> Dict[str, Any]:
-    """What identifies an input across runs: its resolved path, size in bytes and frame count (None where the
-    input has none, e.g. a camera)."""
-    if path is None:
-        return {"path": None, "size": None, "frame_count": frame_count}
-    p = Path(path)
-    try:
-        size = p.stat().st_size if p.is_file() else None
-    except OSError:
-        size = None
-    return {"path": os.path.realpath(p), "size": size, "frame_count": frame_count}
+def source_files(source: Any) -> List[Path]:
+    """The files a frame source reads: a video's `path`, an image sequence's `paths`; [] for a camera."""
+    path = getattr(source, "path", None)
+    if path is not None:
+        return [Path(path)]
+    return [Path(p) for p in getattr(source, "paths", None) or ()]
+
+
+def input_identity(files: Sequence[PathLike], frame_count: Optional[int]) -> Dict[str, Any]:
+    """What identifies an input across runs: its resolved path (the first file's, and how many files), its size
+    in bytes (all files together) and its frame count (None where it has none, e.g. a camera)."""
+    size = 0
+    for f in files:
+        try:
+            size += os.stat(f).st_size
+        except OSError:
+            pass
+    return {"path": os.path.realpath(files[0]) if files else None, "files": len(files),
+            "size": size if files else None, "frame_count": frame_count}
 
 
 def check_same_input(recorded: Optional[Mapping[str, Any]], current: Mapping[str, Any], partial: PathLike) -> None:
     """Refuse (ExportError) to resume `partial` when the sidecar recorded another input; a sidecar without the
-    record (made before it existed) is accepted."""
-    if not recorded:
+    record (made before it existed), or a run that records none (the app's recordings), is accepted."""
+    if not recorded or not current:
         return
-    diffs = [f"{key} {recorded.get(key)!r} then, {current.get(key)!r} now" for key in ("path", "size", "frame_count")
+    diffs = [f"{key} {recorded.get(key)!r} then, {current.get(key)!r} now"
+             for key in ("path", "files", "size", "frame_count")
              if key in recorded and recorded.get(key) != current.get(key)]
     if diffs:
         raise ExportError(f"cannot resume {partial}: it was made from another input ({'; '.join(diffs)}); "

@@ -574,7 +574,7 @@ class OutputSet:
         self.finished = False
         self.notes: List[str] = []
         self._lock = OutputLock(list(self.paths().values()))
-        self._created: List[Path] = []  # files this run's open() made: removed when it ends having written none
+        self._before: set = set()  # output files that existed before open(): never removed by this run
 
     def partials(self) -> List[Path]:
         """Every output's partial file, existing or not."""
@@ -596,7 +596,7 @@ class OutputSet:
         labels = {"csv": "the CSV", "jsonl": "the JSON Lines", "video": "the video", "sidecar": "the sidecar"}
         check_outputs([(labels[k], p) for k, p in self.paths().items()], inputs)
         self._lock.acquire()
-        before = {p for p in self.partials() + [self.sidecar] if p.exists()}
+        before = self._before = {p for p in self.partials() + [self.sidecar] if p.exists()}
         try:
             existing = [p for p in self.partials() if p.exists()]
             if resume and existing and self.sidecar.exists():
@@ -611,10 +611,9 @@ class OutputSet:
             self._remove_new(before)
             self._lock.release()
             raise
-        finally:
-            self._created = [p for p in self.partials() + [self.sidecar] if p.exists() and p not in before]
 
     def _remove_new(self, before) -> None:
+        """Remove the partials and sidecar that are not in `before` (what this run created)."""
         for p in self.partials() + [self.sidecar]:
             if p not in before and p.exists():
                 try:
@@ -680,13 +679,13 @@ class OutputSet:
 
     def finish(self, status: str, final: Optional[bool] = None, notes: Sequence[str] = (), **fields) -> None:
         """End the run (`_finish`) and release the outputs' locks. A run that kept its partials without having
-        written a frame into partials it created (a bad --start, a disk full at open) removes them and its
-        sidecar: they hold nothing, and would only block the next run."""
+        written a frame removes the files it created (a bad --start, a disk full at open or at the first frame):
+        they hold nothing, and would only block the next run."""
         try:
             self._finish(status, final, notes, **fields)
         finally:
             if not self.finished and self.frames == 0 and self.resumed_after is None:
-                self._remove_new(set(self.partials() + [self.sidecar]) - set(self._created))
+                self._remove_new(self._before)
             self._lock.release()
 
     def _finish(self, status: str, final: Optional[bool] = None, notes: Sequence[str] = (), **fields) -> None:

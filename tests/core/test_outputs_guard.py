@@ -45,10 +45,10 @@ def test_a_second_lock_on_any_output_is_refused_and_released_locks_leave_no_file
 def test_resume_refused_for_another_input(tmp_path):
     clip = tmp_path / "clip.avi"
     clip.write_bytes(b"12345")
-    then = input_identity(clip, 90)
-    check_same_input(then, input_identity(clip, 90), "o.csv.partial")
-    check_same_input(None, input_identity(clip, 90), "o.csv.partial")  # sidecars from before the record
+    then = input_identity([clip], 90)
+    check_same_input(then, input_identity([clip], 90), "o.csv.partial")
+    check_same_input(None, input_identity([clip], 90), "o.csv.partial")  # sidecars from before the record
     with pytest.raises(ExportError, match=r"cannot resume o\.csv\.partial: it was made from another input "
                                           r"\(size 5 then, 6 now; frame_count 90 then, 91 now\)"):
         clip.write_bytes(b"123456")
-        check_same_input(then, input_identity(clip, 91), "o.csv.partial")
+        check_same_input(then, input_identity([clip], 91), "o.csv.partial")
