@@ -12,6 +12,7 @@ import pytest
 from fixtures.models import make_tiny_pose_model
 from fixtures.scripts import load_script
 from gazenet_app.model_zoo import modes, store
+from gazenet_app.model_zoo.pose import load_pose_model
 
 
 
@@ -60,10 +61,10 @@ def test_builds_fused_and_int8_with_cost_and_speed_in_their_cards(user_dir, tmp_
     assert abs(found["fused"].card["extra"]["mae_delta_deg"]) < 1e-3  # fusion does not change the maths
     assert json.loads(report.read_text())["val_n"] == 4
     # the choice made from those cards, and the loaded model
-    est = modes.load_pose_model_mode("m", precision="int8")
+    est = load_pose_model("m", precision="int8")
     assert est.card["precision"] == "int8" and est.predict_crops(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 3)
-    assert modes.resolve_mode("m", max_mae_delta=-1).name == "m"
-    assert modes.resolve_mode("m_fused").name == "m_fused"  # a named export is used as named
+    assert modes.choose_mode(modes.list_modes(store.resolve_model("m")), max_mae_delta=-1).name == "m"
+    assert load_pose_model("m_fused").name == "m_fused"  # a named export is used as named
 
 
 def test_stale_exports_are_ignored_and_existing_ones_kept(user_dir, tmp_path):
