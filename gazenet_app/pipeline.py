@@ -8,9 +8,9 @@ the module that owns it.
 crop preset -> ONE batched pose forward for all faces -> smoother -> `FrameResult` with per-stage timings (ms).
 
 `annotate(source, pipeline, outputs, ...)`: validate, open, loop, finish: walks a source through the pipeline
-and writes every frame through a `core.results.OutputSet` (CSV, JSON Lines, annotated video, sidecar). Stopping (should_stop,
-Ctrl-C, an error) closes the writers without finishing them, so the rows stay in the `.partial` files and
-`resume=True` continues after the last complete frame without duplicate rows.
+and writes every frame through a `core.results.OutputSet` (CSV, JSON Lines, annotated video, sidecar).
+Stopping (should_stop, Ctrl-C, an error) closes the writers without finishing them, so the rows stay in the
+`.partial` files and `resume=True` continues after the last complete frame without duplicate rows.
 """
 
 from __future__ import annotations
@@ -244,7 +244,8 @@ def build_pipeline(cfg: PipelineConfig, *, detector: Optional[Detector] = None,
     """The one way to get a pipeline (CLI, app, bench): `cfg`'s detector, pose model, tracker and smoother.
 
     A component passed in is used instead of building it (the app keeps its loaded model and its tracker's
-    ids when a setting changes; with `cfg.estimate_pose` False no model is used). Raises DetectorError, ModelNotFoundError, ModelLoadError or CardError.
+    ids when a setting changes; with `cfg.estimate_pose` False no model is used). Raises DetectorError,
+    ModelNotFoundError, ModelLoadError or CardError.
     """
     from gazenet_app.track.smoothing import OneEuroParams, PoseSmoother
 

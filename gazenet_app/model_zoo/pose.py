@@ -2,7 +2,8 @@
 
 `load_pose_model(name_or_path, device, precision)` resolves a model through the store, picks its precision
 mode (`modes.choose_mode`), checks the chosen weights' sha256 once, builds the network named by its card
-(format params) or imports the exported graph (format symbol: fused / int8), and returns a `PoseEstimator`. Nothing here ever runs on random weights.
+(format params) or imports the exported graph (format symbol: fused / int8), and returns a `PoseEstimator`.
+Nothing here ever runs on random weights.
 """
 
 from __future__ import annotations
