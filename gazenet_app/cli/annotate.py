@@ -15,7 +15,7 @@ from pathlib import Path
 from gazenet_app.cli.common import (add_detector_args, add_device_arg, add_json_arg, add_model_arg,
                                     add_output_arg, add_sequence_arg, write_json_report)
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "add_annotation_args", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,20 @@ def _non_negative(text: str) -> int:
     return v
 
 
+def add_annotation_args(p: argparse.ArgumentParser) -> None:
+    """The pipeline and frame flags `annotate` shares with `annotate-corpus`: --model, --precision, --detector,
+    --preset, --device, --stride, --detect-every, --smooth, --cube."""
+    add_model_arg(p)
+    add_detector_args(p)
+    add_device_arg(p)
+    p.add_argument("--stride", type=_positive, default=1, metavar="N", help="process every Nth frame (default 1)")
+    p.add_argument("--detect-every", type=_positive, default=1, metavar="N",
+                   help="run the detector every N processed frames, tracking in between (default 1)")
+    p.add_argument("--smooth", action="store_true",
+                   help="smooth angles and boxes per face (One-Euro); adds yaw_raw,pitch_raw,roll_raw")
+    p.add_argument("--cube", action="store_true", help="draw pose cubes in the annotated video")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the `annotate` subcommand."""
     p = subparsers.add_parser(
@@ -47,18 +61,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--jsonl", metavar="PATH", default=None, help="also write JSON Lines (one record per frame)")
     p.add_argument("--video", metavar="PATH", default=None,
                    help="also write an annotated video: .avi (MJPG) or .mp4 (mp4v)")
-    add_model_arg(p)
-    add_detector_args(p)
-    add_device_arg(p)
+    add_annotation_args(p)
     p.add_argument("--start", type=_non_negative, default=0, metavar="N", help="first frame (default 0)")
     p.add_argument("--end", type=_positive, default=None, metavar="N", help="stop before this frame (default: the end)")
-    p.add_argument("--stride", type=_positive, default=1, metavar="N", help="process every Nth frame (default 1)")
-    p.add_argument("--detect-every", type=_positive, default=1, metavar="N",
-                   help="run the detector every N processed frames, tracking in between (default 1)")
     add_sequence_arg(p)
-    p.add_argument("--smooth", action="store_true",
-                   help="smooth angles and boxes per face (One-Euro); adds yaw_raw,pitch_raw,roll_raw")
-    p.add_argument("--cube", action="store_true", help="draw pose cubes in the annotated video")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its .partial files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_json_arg(p, help="write a JSON summary of the run to PATH")

@@ -25,6 +25,7 @@ log = logging.getLogger("gazenet")
 SUBCOMMANDS = (
     ("predict", "predict"),
     ("annotate", "annotate"),
+    ("annotate-corpus", "annotate_corpus"),
     ("detect", "detect"),
     ("convert", "convert"),
     ("models", "models"),

@@ -1,0 +1,58 @@
+"""`gazenet annotate-corpus`: the one-line errors that come before any work (no cluster needed for most)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from fixtures.clips import synthetic_frames, write_clip
+from gazenet_app.cli.main import main
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def clip(tmp_path):
+    (tmp_path / "in").mkdir()
+    return write_clip(tmp_path / "in" / "clip.avi", synthetic_frames(3))
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+def test_unreachable_scheduler_is_one_line(clip, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    t0 = time.monotonic()
+    code = main(["-q", "annotate-corpus", str(clip), "-o", str(tmp_path / "out"), "--scheduler", address,
+                 "--timeout", "2"])
+    assert code == 2 and time.monotonic() - t0 < 60
+    assert one_error_line(capsys).startswith(f"error: cannot reach the Dask scheduler at {address} within 2 s")
+
+
+def test_missing_scheduler_file_is_one_line(clip, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    code = main(["-q", "annotate-corpus", str(clip), "-o", str(tmp_path / "out"), "--scheduler",
+                 str(tmp_path / "scheduler.json")])
+    assert code == 2 and "scheduler file not found" in one_error_line(capsys)
+
+
+def test_missing_input_fails_before_any_cluster(tmp_path, capsys):
+    assert main(["-q", "annotate-corpus", str(tmp_path / "nope.avi"), "-o", str(tmp_path / "out")]) == 2
+    assert one_error_line(capsys) == f"error: input not found: {tmp_path / 'nope.avi'}"
+
+
+def test_partials_need_resume(clip, tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "clip.avi.csv.partial").write_text("source\n")
+    assert main(["-q", "annotate-corpus", str(clip), "-o", str(tmp_path / "out")]) == 2
+    assert "exists from an interrupted run: pass --resume" in one_error_line(capsys)
