@@ -33,7 +33,7 @@ from gazenet_app.core.input_files import InputFileError, read_json_file
 from gazenet_app.core.outputs_guard import OutputLock, check_outputs, check_same_input
 from gazenet_app.core.types import FaceBox, FaceResult, FrameResult, HeadPose
 from gazenet_app.core.video import Frame
-from gazenet_app.core.video_check import ensure_space, video_problem
+from gazenet_app.core.video_check import ensure_space, readable_frames, video_problem
 
 __all__ = [
     "CSV_COLUMNS",
@@ -394,12 +394,13 @@ class JsonlWriter(_IncrementalWriter):
         return json.dumps(rec, separators=(",", ":")) + "\n"
 
 
-def resume_writers(writers: Sequence[_IncrementalWriter]) -> Optional[int]:
+def resume_writers(writers: Sequence[_IncrementalWriter], also: Sequence[Optional[int]] = ()) -> Optional[int]:
     """Open every writer to resume: the common last complete frame (None: start over); later records dropped.
 
-    The returned frame is complete in every writer; the loop restarts after it.
+    The returned frame is complete in every writer and within the bounds `also` (the last frame other outputs,
+    such as the annotated video, hold whole; None: none); the loop restarts after it.
     """
-    bounds = []
+    bounds = list(also)
     for w in writers:
         if not w.partial.exists():
             bounds.append(None)  # nothing of this output survived: start over
@@ -612,6 +613,10 @@ class OutputSet:
             self._lock.release()
             raise
 
+    def _wrote_nothing(self) -> bool:
+        """True when no output has had a record or frame started (an interrupt may land mid-frame)."""
+        return not any(w.rows_written for w in self.writers) and not (self.video and self.video.frames_written)
+
     def _remove_new(self, before) -> None:
         """Remove the partials and sidecar that are not in `before` (what this run created)."""
         for p in self.partials() + [self.sidecar]:
@@ -635,7 +640,8 @@ class OutputSet:
             raise ExportError(f"nothing to resume: {self.writers[0].path} is already complete")
         first = start
         if resume and existing:
-            self.resumed_after = resume_writers(self.writers) if self.writers else None
+            also = [self._video_bound(start, stride)] if self.video is not None else []
+            self.resumed_after = resume_writers(self.writers, also) if self.writers else None
             if self.resumed_after is not None:
                 first = start + max(0, (self.resumed_after - start) // stride + 1) * stride
                 log.info("resuming after frame %d (next: %d)", self.resumed_after, first)
@@ -658,6 +664,14 @@ class OutputSet:
         self.meta["outputs"] = outputs
         write_sidecar(self.sidecar, self.meta)
         return first
+
+    def _video_bound(self, start: int, stride: int) -> Optional[int]:
+        """The last frame the interrupted video partial holds whole (None: none). A killed writer leaves frames
+        still in its buffers unwritten, so the video may end before the CSV; its last readable frame may be cut,
+        so, as for a CSV, only the frames before it count."""
+        n = readable_frames(self.video.partial) if self.video.partial.exists() else 0
+        last = start + (n - 1) * stride - 1
+        return last if n and last >= start else None
 
     def next_face_id(self) -> int:
         """The first face id not used in the resumed partials (0 when none)."""
@@ -684,7 +698,7 @@ class OutputSet:
         try:
             self._finish(status, final, notes, **fields)
         finally:
-            if not self.finished and self.frames == 0 and self.resumed_after is None:
+            if not self.finished and self.resumed_after is None and self._wrote_nothing():
                 self._remove_new(self._before)
             self._lock.release()
 

@@ -9,7 +9,6 @@ Two checks, so neither a prediction nor a read-back alone has to be right:
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 from typing import Optional, Union
@@ -18,7 +17,7 @@ import cv2
 
 from gazenet_app.core.errors import ExportError
 
-__all__ = ["RESERVE_BYTES", "ensure_space", "video_problem"]
+__all__ = ["RESERVE_BYTES", "ensure_space", "video_problem", "readable_frames"]
 
 #: Room kept free beyond one raw frame: the container's index and headers, written when the file is finished.
 RESERVE_BYTES = 1 << 20
@@ -33,7 +32,7 @@ def ensure_space(path: Union[str, os.PathLike], frame_bytes: int) -> None:
         return
     free = st.f_bavail * st.f_frsize
     if free < frame_bytes + RESERVE_BYTES:
-        raise ExportError(f"cannot write {path}: {os.strerror(errno.ENOSPC).lower()} ({free} bytes free, a frame "
+        raise ExportError(f"cannot write {path}: no space left on the device ({free} bytes free, a frame "
                           f"needs up to {frame_bytes} + {RESERVE_BYTES} reserved)")
 
 
@@ -50,3 +49,16 @@ def video_problem(path: Union[str, os.PathLike], frames: int) -> Optional[str]:
         return None
     finally:
         cap.release()
+
+
+def readable_frames(path: Union[str, os.PathLike]) -> int:
+    """How many frames of the video at `path` decode, from the start (0 when it does not open): what a cut
+    file (no index after a kill) still holds, where the container's frame count cannot be trusted."""
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    try:
+        while cap.isOpened() and cap.grab():
+            n += 1
+    finally:
+        cap.release()
+    return n

@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Unio
 
 import numpy as np
 
-from gazenet_app.core.errors import ExportError, ModelLoadError
+from gazenet_app.core.errors import ExportError, GazenetError, ModelLoadError
 
 __all__ = [
     "read_torch_checkpoint",
@@ -539,7 +539,7 @@ def save_model(net, card: Dict[str, Any], out_dir: Union[str, Path], ctx=None) -
                     p.unlink()
                 except OSError:
                     pass
-        if isinstance(exc, ModelLoadError):
+        if isinstance(exc, GazenetError):  # already one line (the card's writer, a symbol export's input size)
             raise
         raise ExportError(f"cannot write the model into {out_dir}: {_reason(exc)}") from None
 

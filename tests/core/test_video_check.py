@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
 from collections import namedtuple
 
 import cv2
@@ -30,6 +28,6 @@ def test_space_check(tmp_path, monkeypatch):
     video_check.ensure_space(tmp_path / "v.avi", 1000)  # this disk has a megabyte free
     Stat = namedtuple("Stat", "f_bavail f_frsize")
     monkeypatch.setattr(video_check.os, "statvfs", lambda p: Stat(50, 4096))
-    with pytest.raises(ExportError, match=rf"^cannot write .*v\.avi: {os.strerror(errno.ENOSPC).lower()} "
+    with pytest.raises(ExportError, match=r"^cannot write .*v\.avi: no space left on the device "
                                           r"\(204800 bytes free, a frame needs up to 230400 \+ 1048576 reserved\)"):
         video_check.ensure_space(tmp_path / "v.avi", 320 * 240 * 3)

@@ -116,8 +116,8 @@ def test_video_on_a_disk_that_fills_is_failed_and_kept_as_partial_cli(clip, fake
     code, out, err = cli(["annotate", clip, "--end", "40", "-o", tmp_path / "ok.csv", "--video",
                           tmp_path / "v.avi", "--no-progress"], capsys)
     assert code == 2
-    assert err.startswith(f"error: cannot write {tmp_path / 'v.partial.avi'}: no space left on device (204800 bytes "
-                          "free")
+    assert err.startswith(f"error: cannot write {tmp_path / 'v.partial.avi'}: no space left on the device "
+                          "(204800 bytes free")
     assert not (tmp_path / "v.avi").exists() and (tmp_path / "v.partial.avi").exists()
     meta = json.loads((tmp_path / "ok.meta.json").read_text())
     assert meta["status"] == "failed" and "v.partial.avi" in meta["partials"]
@@ -167,13 +167,14 @@ def full_disk(tmp_path):
 
 @pytest.mark.parametrize("ext", [".avi", ".mp4"])
 def test_video_on_a_real_full_disk_cli(ext, clip, fake_cli, full_disk, tmp_path, capsys):
-    """The issue's case: 200 KiB cannot hold one raw frame and the reserve, so the run fails at its first frame
-    (exit 2, no file under the final name) and leaves nothing that would block the next run."""
+    """The issue's case: 200 KiB cannot hold one raw frame and the reserve, so the run fails at its first frame:
+    exit 2, no file under the final name, status failed, the CSV's rows of that frame kept for --resume."""
     code, _, err = cli(["annotate", clip, "--end", "40", "-o", tmp_path / "ok.csv", "--video",
                         full_disk / f"v{ext}", "--no-progress"], capsys)
-    assert code == 2 and "no space left on device" in err
-    assert list(full_disk.iterdir()) == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.avi", "full"]
+    assert code == 2 and "no space left on the device" in err
+    assert not (full_disk / f"v{ext}").exists()
+    assert json.loads((tmp_path / "ok.meta.json").read_text())["status"] == "failed"
+    assert (tmp_path / "ok.csv.partial").exists() and not (tmp_path / "ok.csv").exists()
 
 
 # ---- 7. one run per set of outputs; resume reads the same input ----------------------------------------------
