@@ -149,5 +149,9 @@ def choose_mode(modes: Dict[str, ModelInfo], precision: str = "auto",
 def requested_precision(precision: Optional[str] = None) -> str:
     """`precision` as given, or for None `$GAZENET_PRECISION`, else `DEFAULT_PRECISION` (`choose_mode` checks it)."""
     if precision is None:
-        return (os.environ.get(ENV_PRECISION) or DEFAULT_PRECISION).strip().lower()
+        value = (os.environ.get(ENV_PRECISION) or DEFAULT_PRECISION).strip().lower()
+        if value not in PRECISION_CHOICES:  # a setting, not a bug: one line, not choose_mode's ValueError
+            raise ModelNotFoundError(f"${ENV_PRECISION}={value!r} is not a precision; valid: "
+                                     f"{', '.join(PRECISION_CHOICES)}")
+        return value
     return precision

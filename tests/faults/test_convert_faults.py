@@ -1,6 +1,6 @@
 """`gazenet convert` under faults (issue 20, items 5 and 6): a name that an installed model already answers to is
 refused; a write that fails (read-only folder, full disk: MXNet's C++ writer or the card's own write) is one
-`error:` line, exit 2, and leaves no file behind, temporary or final."""
+`error:` line, exit 2, and leaves no file behind, temporary or final; so is a bogus $GAZENET_PRECISION."""
 
 from __future__ import annotations
 
@@ -88,3 +88,15 @@ def test_failed_write_is_one_line_and_leaves_nothing(fault, good_checkpoint, tmp
     where = f"the model into {out}" if "Check failed" in why else out / "m.json"
     assert err.strip() == f"error: cannot write {where}: {why}"
     assert list(out.iterdir()) == []
+
+
+def test_bogus_precision_setting_is_one_line(tmp_path, monkeypatch, capsys):
+    import cv2
+    import numpy as np
+
+    monkeypatch.setenv("GAZENET_PRECISION", "bogus")
+    img = tmp_path / "grey.png"
+    cv2.imwrite(str(img), np.full((48, 48, 3), 128, np.uint8))
+    code, _, err = cli(["predict", img, "--detector", "cascade"], capsys)
+    assert code == 2
+    assert err == "error: $GAZENET_PRECISION='bogus' is not a precision; valid: auto, fp32, fused, int8\n"
