@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     """Detect faces in every image and print `path: N faces` plus one line per box."""
     from gazenet_app.cli.common import collect_images, make_output_dir, write_json_report
     from gazenet_app.core.errors import DetectorError
-    from gazenet_app.core.video import read_image, write_image
+    from gazenet_app.cli.image_reader import readable_images
+    from gazenet_app.core.video import write_image
     from gazenet_app.detect.registry import get_detector
 
     kw = {"min_face": args.min_face} if getattr(args, "min_face", None) else {}
@@ -60,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise DetectorError(str(e)) from None
     paths = collect_images(args.inputs)
+    images, skipped = readable_images(paths)
     save = make_output_dir(args.save)
     records = []
     total, total_ms = 0, 0.0
-    for path in paths:
-        rgb = read_image(path)
+    for _, path, rgb in images:  # an unreadable image among several is skipped with a note, as in annotate
         t0 = time.perf_counter()
         boxes = detector.detect(rgb)
         ms = (time.perf_counter() - t0) * 1000.0
@@ -82,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
                                                  if b.landmarks else None)} for b in boxes]})
         if save is not None:
             write_image(save / (path.stem + ".png"), _draw(rgb, boxes))
-    sys.stdout.write(f"{total} faces in {len(paths)} images ({total_ms / max(len(paths), 1):.0f} ms per image, "
+    sys.stdout.write(f"{total} faces in {len(records)} images ({total_ms / max(len(records), 1):.0f} ms per image, "
                      f"detector {detector.name}/{detector.preset})\n")
     if args.json:
         write_json_report(args.json, {"detector": detector.metadata(), "canonical": bool(args.canonical),
-                                      "images": records})
+                                      "images": records, "skipped": skipped})
     return 0

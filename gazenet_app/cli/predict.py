@@ -36,22 +36,18 @@ def run(args: argparse.Namespace) -> int:
     """Estimate and print the pose of every face in every image."""
     from gazenet_app.cli.common import build_pipeline
     from gazenet_app.core.draw import draw_frame_result
-    from gazenet_app.core.video import Frame, read_image, write_image
+    from gazenet_app.cli.image_reader import readable_images
+    from gazenet_app.core.video import Frame, write_image
 
     paths = collect_images(args.inputs)
-    rgbs = {}
-    for path in paths[:1]:
-        rgbs[path] = read_image(path)  # a bad first image fails before the model loads
+    images, skipped = readable_images(paths)  # a bad single image fails before the model loads
     save = make_output_dir(args.save)
     pipeline = build_pipeline(args)
     out = sys.stdout
     out.write(f"{'image':<28} {'face':>4} {'x1':>7} {'y1':>7} {'x2':>7} {'y2':>7} {'score':>6} "
               f"{'yaw':>7} {'pitch':>7} {'roll':>7}  valid\n")
     records, n_faces = [], 0
-    for i, path in enumerate(paths):
-        rgb = rgbs.pop(path, None)
-        if rgb is None:
-            rgb = read_image(path)
+    for i, path, rgb in images:  # an unreadable image among several is skipped with a note, as in annotate
         result = pipeline.process(Frame(i, 0.0, rgb, str(path)))  # a new file: a new photo unless --sequence
         n_faces += len(result.faces)
         if not result.faces:
@@ -71,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                         "timing_ms": {k: round(v, 2) for k, v in result.timing.items()}})
         if save is not None:
             write_image(save / f"{path.stem}_pose.jpg", draw_frame_result(rgb, result, show_cube=args.cube))
-    log.info("%d faces in %d images", n_faces, len(paths))
+    log.info("%d faces in %d images", n_faces, len(records))
     if args.json:
-        write_json_report(args.json, {"provenance": pipeline.describe(), "images": records})
+        write_json_report(args.json, {"provenance": pipeline.describe(), "images": records, "skipped": skipped})
     return 0

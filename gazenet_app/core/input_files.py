@@ -14,7 +14,8 @@ import stat
 from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["InputFileError", "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "require_regular_file", "read_regular_file", "read_json_file"]
+__all__ = ["InputFileError", "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "require_regular_file", "read_regular_file",
+           "read_json_file"]
 
 #: The largest JSON document read (model cards, sidecars): real ones are a few KB.
 MAX_JSON_BYTES = 1 << 20

@@ -103,3 +103,28 @@ def test_save_on_a_full_disk_leaves_no_cut_image(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match=rf"^cannot write .*faces\.png: {os.strerror(errno.ENOSPC)}$"):
         write_image(out, np.zeros((16, 16, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["predict"], ["detect", "--detector", "cascade"]])
+def test_bad_image_in_a_folder_is_skipped_and_json_written_for_the_rest(command, fake_cli, tmp_path, capsys):
+    """predict and detect read images by annotate's rule: the bad one is skipped with a note naming it."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "c.png"):
+        cv2.imwrite(str(folder / name), np.full((40, 40, 3), 90, np.uint8))
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)  # a PNG cut after its signature
+    report = tmp_path / "r.json"
+    code, out, err = cli([*command, folder, "--json", report], capsys)
+    assert code == 0, err
+    assert "skipped frame 1: cannot read image" in err and "b.png" in err
+    doc = __import__("json").loads(report.read_text())
+    assert [os.path.basename(r["image"]) for r in doc["images"]] == ["a.png", "c.png"]
+    assert len(doc["skipped"]) == 1 and "b.png: not an image or corrupt" in doc["skipped"][0]
+
+
+def test_a_single_bad_image_is_still_an_error(fake_cli, tmp_path, capsys):
+    bad = tmp_path / "b.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    code, _, err = cli(["predict", bad], capsys)
+    assert code == 2 and err == f"error: cannot read image {bad}: not an image or corrupt\n"
+    assert fake_cli == []
