@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm",
                               ".pbm", ".jp2"})
-VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv",
-                              ".flv", ".3gp", ".ts"})
+#: A GIF is a video everywhere (FFmpeg decodes every frame; OpenCV's still-image reader has no GIF decoder):
+#: annotate and the app read all its frames, predict/detect refuse it as not a still image, a folder skips it.
+VIDEO_EXTENSIONS = frozenset({".gif", ".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg",
+                              ".wmv", ".flv", ".3gp", ".ts"})
 #: Nominal rate of image sequences; it only spaces their timestamps (smoothing needs time to advance).
 DEFAULT_IMAGE_FPS = 30.0
 
@@ -89,6 +91,9 @@ def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
         raise SourceError(f"image not found: {p}")
     if p.is_dir():
         raise SourceError(f"{p} is a folder, not an image")
+    if p.suffix.lower() in VIDEO_EXTENSIONS:
+        raise SourceError(f"{p} is a video ({p.suffix.lower()}), not a still image: `gazenet annotate {p.name} -o "
+                          "OUT.csv` reads its frames")
     try:
         raw = read_regular_file(p, MAX_IMAGE_FILE_BYTES)
     except InputFileError as e:

@@ -113,3 +113,34 @@ def write_hopenet_checkpoint(path, gluon_params: Mapping[str, np.ndarray]) -> No
         tensors[f"{module}.{leaf}"] = Tensor(str(i), 0, shape, stride)
         storages[str(i)] = np.asarray(arr, np.float32).ravel()
     write_zip_checkpoint(path, tensors, storages)
+
+
+def write_gif(path, frames: Sequence[np.ndarray]) -> None:
+    """An animated GIF of 2-D frames of palette indices 0..3 (black, grey, white, red), written without an encoder
+    library (OpenCV writes no GIF): LZW codes stay 3 bits wide by clearing the table every 2 pixels."""
+    h, w = frames[0].shape
+    body = b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF1, 0, 0) + bytes([0, 0, 0, 128, 128, 128, 255, 255, 255,
+                                                                        255, 0, 0])
+    body += b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"  # loop forever
+    for frame in frames:
+        codes = []
+        pixels = [int(v) for v in np.asarray(frame).ravel()]
+        for i in range(0, len(pixels), 2):  # clear (4), then 2 pixels: the table never reaches 8 entries
+            codes += [4] + pixels[i:i + 2]
+        codes.append(5)  # end of information
+        bits = nbits = 0
+        data = bytearray()
+        for code in codes:
+            bits |= code << nbits
+            nbits += 3
+            while nbits >= 8:
+                data.append(bits & 0xFF)
+                bits >>= 8
+                nbits -= 8
+        if nbits:
+            data.append(bits & 0xFF)
+        blocks = b"".join(bytes([len(data[i:i + 255])]) + bytes(data[i:i + 255]) for i in range(0, len(data), 255))
+        body += b"\x21\xf9\x04\x00\x0a\x00\x00\x00"  # 0.1 s per frame
+        body += b"\x2c" + struct.pack("<HHHHB", 0, 0, w, h, 0) + b"\x02" + blocks + b"\x00"
+    with open(path, "wb") as f:
+        f.write(body + b"\x3b")

@@ -128,3 +128,23 @@ def test_a_single_bad_image_is_still_an_error(fake_cli, tmp_path, capsys):
     code, _, err = cli(["predict", bad], capsys)
     assert code == 2 and err == f"error: cannot read image {bad}: not an image or corrupt\n"
     assert fake_cli == []
+
+
+def test_a_gif_is_a_video_everywhere(fake_cli, tmp_path, capsys):
+    """One rule: annotate reads every frame of an animated GIF; predict and detect refuse it as not a still image
+    (they refused it as 'not an image or corrupt' while annotate read it); a folder skips it with its note."""
+    from faults.crafted import write_gif
+
+    gif = tmp_path / "anim.gif"
+    write_gif(gif, [np.full((24, 32), k % 4, np.uint8) for k in range(5)])
+    message = (f"error: {gif} is a video (.gif), not a still image: `gazenet annotate anim.gif -o OUT.csv` reads its "
+               "frames\n")
+    for command in (["predict", gif], ["detect", gif, "--detector", "cascade"]):
+        code, _, err = cli(command, capsys)
+        assert (code, err) == (2, message)
+    code, _, err = cli(["annotate", gif, "--jsonl", tmp_path / "o.jsonl", "--no-progress"], capsys)
+    assert code == 0, err
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 5
+    cv2.imwrite(str(tmp_path / "still.png"), np.zeros((24, 32, 3), np.uint8))
+    folder = open_source(tmp_path)
+    assert [p.name for p in folder.paths] == ["still.png"] and "anim.gif" in folder.notes[0]
