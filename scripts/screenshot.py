@@ -1,12 +1,13 @@
-"""Regenerate docs/screenshot.png: the real window playing a clip made from a real face photo.
+"""Regenerate docs/screenshot.png and docs/screenshots/: the real window on clips made from one real photo.
 
-    xvfb-run -a python scripts/screenshot.py            # X11 (xcb) under Xvfb, as a user sees it
-    QT_QPA_PLATFORM=offscreen python scripts/screenshot.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshot.py     # X11 (xcb) under Xvfb
+    QT_QPA_PLATFORM=offscreen python scripts/screenshot.py                   # without a display
+    python scripts/screenshot.py --only review small_800x600                 # some of them
 
-The clip is a slow pan/zoom/tilt over ../shared/data/faces/ulfd_13.jpg (two faces), written to a temp folder
-(nothing from ../shared is stored in the repo: only the screenshot). The window uses the installed default pose
-model, or `--model NAME_OR_PATH`; when no model is installed it builds a random-weight MobileNetV2 Hopenet in a
-temp folder so the axes can be drawn (the angles are then meaningless: regenerate once a trained model ships).
+Every clip is made in a temp folder from ../shared/data/faces/ulfd_13.jpg (two faces): a slow pan/zoom/tilt
+(the main shot, review mode, the small windows), the same photo tiled 2x2 with its own motion per tile (eight
+faces, for the timelines), and short pans for the batch queue. Nothing from ../shared is stored in the repo:
+only the PNGs. The window uses the installed default pose model, or `--model NAME_OR_PATH`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable, Dict
 
 import cv2
 import numpy as np
@@ -23,118 +25,201 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+SHOTS = ("screenshot", "timelines", "review", "batch", "small_800x600", "small_1024x700")
 
-def make_clip(photo: Path, out: Path, frames: int = 120, size=(960, 540), fps: float = 15.0) -> Path:
-    """A 16:9 clip: the photo slowly panning and tilting over a blurred, dimmed copy of itself."""
-    from gazenet_app.core.video import read_image
 
-    rgb = read_image(photo)
+def _motion(rgb: np.ndarray, size, t: float, phase: float, fit_share: float = 0.94) -> tuple:
+    """The photo warped for time t in [0, 1]: rotation, zoom and pan (a matrix and the output size)."""
+    h, w = rgb.shape[:2]
+    W, H = size
+    fit = fit_share * min(W / w, H / h)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 8.0 * np.sin(2 * np.pi * t + phase),
+                                fit * (1.0 + 0.04 * np.sin(np.pi * t)))
+    m[0, 2] += W / 2 - w / 2 + 0.06 * W * np.sin(2 * np.pi * t + 0.6 + phase)
+    m[1, 2] += H / 2 - h / 2
+    return m
+
+
+def _panned(rgb: np.ndarray, size, t: float, phase: float = 0.0) -> np.ndarray:
+    """One frame: the photo moving over a blurred, dimmed copy of itself."""
     h, w = rgb.shape[:2]
     W, H = size
     cover = max(W / w, H / h)
-    back = cv2.resize(rgb, (int(w * cover) + 1, int(h * cover) + 1), interpolation=cv2.INTER_LINEAR)
-    back = back[:H, :W]
+    back = cv2.resize(rgb, (int(w * cover) + 1, int(h * cover) + 1), interpolation=cv2.INTER_LINEAR)[:H, :W]
     back = (cv2.GaussianBlur(back, (0, 0), 18) * 0.45).astype(np.uint8)
-    fit = 0.94 * min(W / w, H / h)
+    m = _motion(rgb, size, t, phase)
+    fg = cv2.warpAffine(rgb, m, (W, H), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    mask = cv2.warpAffine(np.ones((h, w), np.uint8), m, (W, H), flags=cv2.INTER_NEAREST)
+    return np.where(mask[..., None] > 0, fg, back)
+
+
+def make_clip(photo: Path, out: Path, frames: int = 120, size=(960, 540), fps: float = 15.0,
+              tiles: int = 1) -> Path:
+    """A 16:9 MJPG clip of the photo panning; `tiles` 2 puts four moving copies side by side (2x2)."""
+    from gazenet_app.core.video import read_image
+
+    rgb = read_image(photo)
+    W, H = size
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, (W, H))
     for i in range(frames):
         t = i / max(1, frames - 1)
-        angle = 8.0 * np.sin(2 * np.pi * t)
-        scale = fit * (1.0 + 0.04 * np.sin(np.pi * t))
-        dx = 0.06 * W * np.sin(2 * np.pi * t + 0.6)
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
-        m[0, 2] += W / 2 - w / 2 + dx
-        m[1, 2] += H / 2 - h / 2
-        fg = cv2.warpAffine(rgb, m, (W, H), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-        mask = cv2.warpAffine(np.ones((h, w), np.uint8), m, (W, H), flags=cv2.INTER_NEAREST)
-        frame = np.where(mask[..., None] > 0, fg, back)
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        if tiles == 1:
+            frame = _panned(rgb, size, t)
+        else:
+            tw, th = W // tiles, H // tiles
+            rows = [np.concatenate([_panned(rgb, (tw, th), t, phase=1.3 * (r * tiles + c)) for c in range(tiles)],
+                                   axis=1) for r in range(tiles)]
+            frame = np.concatenate(rows, axis=0)
+        writer.write(cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR))
     writer.release()
     return out
 
 
-def random_model(folder: Path) -> str:
-    """A random-weight MobileNetV2 Hopenet with a valid card (only to draw axes when no model is installed)."""
-    import mxnet as mx
+def wait(cond: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the Qt event loop until `cond()` or the time limit (a script, not a test: no pytest-qt here)."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
-    from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
-    from gazenet_app.model_zoo.card import SCHEMA_VERSION
-    from gazenet_app.model_zoo.hopenet import get_hopenet
-    from gazenet_app.model_zoo.weights_io import save_model
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() > deadline else None)
+    timer.start(20)
+    loop.exec()
+    return cond()
 
-    mx.random.seed(3)
-    net = get_hopenet("mobilenetv2", input_size=112)
-    card = {"schema_version": SCHEMA_VERSION, "kind": "pose", "name": "random_weights_demo", "format": "params",
-            "precision": "fp32", "architecture": "hopenet_mobilenetv2", "backbone": "mobilenetv2",
-            "input_size": 112, "bins": NUM_BINS, "bin_width": BIN_WIDTH, "angle_offset": ANGLE_OFFSET,
-            "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "color_order": "RGB",
-            "normalization_in_graph": False, "crop": "gazenet",
-            "training": {"data": "none", "license": "none (random weights)", "epochs": 0},
-            "eval": {}, "source": "scripts/screenshot.py: random weights, for the screenshot only"}
-    return str(save_model(net, card, folder))
+
+class Shooter:
+    """Builds a fresh window per shot (throwaway settings), drives it, saves what it shows."""
+
+    def __init__(self, tmp: Path, model: str, detector: str, out_dir: Path) -> None:
+        self.tmp, self.model, self.detector, self.out_dir = tmp, model, detector, out_dir
+        self.errors: Dict[str, list] = {}
+
+    def window(self, name: str, size, seconds: bool = True, realtime: bool = False):
+        from PySide6.QtCore import QSettings
+
+        from gazenet_app.ui.backend import WorkerOptions
+        from gazenet_app.ui.main_window import MainWindow
+
+        settings = QSettings(str(self.tmp / f"{name}.ini"), QSettings.Format.IniFormat)
+        settings.setValue("view/seconds", seconds)
+        options = WorkerOptions(detector=self.detector, model=self.model, realtime=realtime, smoothing=True)
+        window = MainWindow(options=options, settings=settings)
+        window.resize(*size)
+        window.show()
+        if not wait(lambda: window.session.state is not None, 120):
+            raise RuntimeError("the worker did not start")
+        return window
+
+    def play(self, window, spec, frames: int, record_to=None) -> None:
+        window.open_source(str(spec)) if record_to is None else window.session.open(str(spec), record_to=record_to)
+        wait(lambda: window.session.frames_received >= frames or window.session.ended_reason is not None
+             or bool(window.session.errors), 300)
+        window.controller.pause()
+        wait(lambda: False, 1.0)  # the last image, timelines and Faces table settle
+
+    def save(self, widget, name: str, window=None) -> Path:
+        from PySide6.QtWidgets import QApplication
+
+        window = window or widget
+        window.timeline.redraw()
+        QApplication.processEvents()
+        out = self.out_dir / "screenshot.png" if name == "screenshot" else self.out_dir / "screenshots" / f"{name}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not widget.grab().save(str(out), "PNG"):
+            raise RuntimeError(f"could not save {out}")
+        self.errors[name] = list(window.session.errors)
+        print(f"saved {out} ({window.session.frames_received} frames; errors: {self.errors[name] or 'none'})")
+        return out
+
+    @staticmethod
+    def close(window) -> None:
+        window.shutdown()
+        window.close()
+        window.deleteLater()
+
+
+def shoot(name: str, shooter: Shooter, clips: Dict[str, Path]) -> None:
+    """Take one of SHOTS."""
+    if name in ("screenshot", "small_800x600", "small_1024x700"):
+        size = {"screenshot": (1440, 900), "small_800x600": (800, 600), "small_1024x700": (1024, 700)}[name]
+        window = shooter.window(name, size)
+        shooter.play(window, clips["pan"], 75 if name == "screenshot" else 40)
+        shooter.save(window, name)
+    elif name == "timelines":
+        window = shooter.window(name, (1440, 900))
+        window.splitter.setSizes([400, 500])
+        shooter.play(window, clips["tiles"], 10 ** 6)
+        shooter.save(window, name)
+    elif name == "review":
+        csv_path = shooter.tmp / "pan_annotations.csv"
+        window = shooter.window("review_record", (1440, 900))
+        shooter.play(window, clips["pan"], 10 ** 6, record_to=str(csv_path))
+        window.controller.stop_recording()
+        wait(lambda: csv_path.exists(), 30)
+        shooter.close(window)
+        window = shooter.window(name, (1440, 900))
+        window.open_source(str(clips["pan"]))
+        wait(lambda: window.session.frames_received >= 1, 60)
+        window.review(str(csv_path))
+        wait(lambda: window.session.state.review is not None and window.session.frames_received >= 60, 120)
+        window.controller.pause()
+        wait(lambda: False, 1.0)
+        shooter.save(window, name)
+    elif name == "batch":
+        window = shooter.window(name, (1440, 900))
+        window.show_batch()
+        batch = window.batch_window
+        batch.resize(760, 460)
+        batch.add_paths([str(p) for p in clips["batch"]])
+        batch.out_edit.setText(str(shooter.tmp / "batch_out"))
+        batch.start()
+        wait(lambda: len(batch.results) >= 2 and batch.file_bar.value() >= 20, 300)
+        shooter.save(batch, name, window=window)
+        batch.cancel()
+        wait(lambda: not batch.is_running(), 60)
+    shooter.close(window)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--photo", default=str(ROOT.parent / "shared" / "data" / "faces" / "ulfd_13.jpg"))
-    p.add_argument("--model", help="pose model name or path (default: the installed default, else random weights)")
+    p.add_argument("--model", help="pose model name or path (default: the installed default)")
     p.add_argument("--detector", default="mtcnn")
-    p.add_argument("-o", "--output", default=str(ROOT / "docs" / "screenshot.png"))
-    p.add_argument("--frames", type=int, default=90, help="frames to play before the picture is taken")
-    p.add_argument("--size", default="1440x900", help="window size")
+    p.add_argument("--out-dir", default=str(ROOT / "docs"))
+    p.add_argument("--only", nargs="*", choices=SHOTS, help="take only these shots")
     args = p.parse_args(argv)
 
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
-    from gazenet_app.ui.main_window import MainWindow
+    from gazenet_app.ui.backend import PipelineBackend
+    from gazenet_app.ui.logs import quiet_native_logs, route_qt_messages
 
+    quiet_native_logs()
+    route_qt_messages()
     QCoreApplication.setOrganizationName("gazenet")
     QCoreApplication.setApplicationName("gazenet-app")
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    photo = Path(args.photo)
+    if not photo.is_file():
+        print(f"error: photo not found: {photo} (needs ../shared)", file=sys.stderr)
+        return 2
+    model = args.model or PipelineBackend().default_model()
+    if model is None:
+        print("error: no pose model installed: pass --model NAME_OR_PATH", file=sys.stderr)
+        return 2
     tmp = Path(tempfile.mkdtemp(prefix="gazenet-shot-"))
-    clip = make_clip(Path(args.photo), tmp / f"{Path(args.photo).stem}_pan.avi")
-    model = args.model or PipelineBackend().default_model() or random_model(tmp / "models")
-    print(f"clip {clip}, model {model}")
-
-    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("view/seconds", True)
-    options = WorkerOptions(detector=args.detector, model=model, realtime=True, smoothing=True)
-    window = MainWindow(options=options, settings=settings)
-    w, h = (int(v) for v in args.size.split("x"))
-    window.resize(w, h)
-    window.show()
-
-    def wait(cond, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        loop = QEventLoop()
-        timer = QTimer()
-        timer.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() > deadline else None)
-        timer.start(20)
-        loop.exec()
-        return cond()
-
-    if not wait(lambda: window.state is not None, 120):
-        print("the worker did not start", file=sys.stderr)
-        return 1
-    window.splitter.setSizes([int(h * 0.58), int(h * 0.42)])
-    window.open_source(str(clip))
-    if not wait(lambda: window.frames_received >= args.frames or window.errors, 300):
-        print(f"only {window.frames_received} frames arrived", file=sys.stderr)
-    window.controller.pause()
-    wait(lambda: False, 1.0)  # let the last image, timelines and face table settle
-    window.timeline.redraw()
-    app.processEvents()
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ok = window.grab().save(str(out), "PNG")
-    errors = list(window.errors)
-    window.shutdown()
-    window.close()
-    print(f"{'saved' if ok else 'could not save'} {out}; {window.frames_received} frames; errors: {errors or 'none'}")
-    return 0 if ok and not errors else 1
+    clips = {"pan": make_clip(photo, tmp / f"{photo.stem}_pan.avi", frames=90),
+             "tiles": make_clip(photo, tmp / f"{photo.stem}_tiles.avi", frames=60, size=(1280, 720), tiles=2),
+             "batch": [make_clip(photo, tmp / f"{photo.stem}_clip{i}.avi", frames=30 + 15 * i, size=(480, 270))
+                       for i in range(4)]}
+    shooter = Shooter(tmp, model, args.detector, Path(args.out_dir))
+    for name in args.only or SHOTS:
+        shoot(name, shooter, clips)
+    failed = {k: v for k, v in shooter.errors.items() if v}
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

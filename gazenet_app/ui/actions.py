@@ -13,7 +13,8 @@ from typing import Dict, Tuple
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-__all__ = ["ActionSpec", "ACTIONS", "MENUS", "build_actions", "build_menus", "shortcut_rows", "shortcut_html"]
+__all__ = ["ActionSpec", "ACTIONS", "MENUS", "build_actions", "build_menus", "shortcut_rows",
+           "shortcut_html"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ ACTIONS: Tuple[ActionSpec, ...] = (
     ActionSpec("text", "Show &numbers", option="show_text", checkable=True),
     ActionSpec("mirror", "&Mirror view", option="mirror", checkable=True),
     ActionSpec("seconds", "Timeline in s&econds", "set_seconds", checkable=True),
+    ActionSpec("faces", "&Faces panel", "face_table.setVisible", ("Ctrl+Shift+F",), checkable=True,
+               tip="Show or hide the table of the faces in the frame shown"),
     ActionSpec("fullscreen", "&Full screen", "toggle_fullscreen", ("F11",), checkable=True),
     ActionSpec("prefs", "&Preferences…", "ask_preferences", ("Ctrl+,",)),
     ActionSpec("help", "&Keyboard shortcuts", "show_help", ("F1",)),
@@ -69,13 +72,13 @@ ACTIONS: Tuple[ActionSpec, ...] = (
     ActionSpec("log", "Open &log file", "open_log"),
 )
 
-#: Menu title -> action names ("-" a separator, "@recent" the recent-files submenu, "@faces" the Faces toggle).
+#: Menu title -> action names ("-" a separator, "@recent" the recent-files submenu).
 MENUS: Dict[str, Tuple[str, ...]] = {
     "&File": ("open", "open_folder", "webcam", "@recent", "-", "review", "stop_review", "-", "quit"),
     "&Playback": ("play", "step", "step_back", "first", "last"),
     "&Export": ("export_csv", "export_jsonl", "export_video", "export_plots", "screenshot", "-", "record", "batch"),
     "&Model": ("load_weights",),
-    "&View": ("smoothing", "sequence", "cube", "text", "mirror", "seconds", "-", "@faces", "fullscreen", "-",
+    "&View": ("smoothing", "sequence", "cube", "text", "mirror", "seconds", "-", "faces", "fullscreen", "-",
               "prefs"),
     "&Help": ("help", "about", "log"),
 }

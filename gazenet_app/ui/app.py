@@ -88,11 +88,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from gazenet_app.ui.logs import quiet_native_logs, route_qt_messages, setup_logging
     quiet_native_logs()
-    route_qt_messages()
     QCoreApplication.setOrganizationName("gazenet")
     QCoreApplication.setApplicationName("gazenet-app")
+    log_path = setup_logging()  # before Qt speaks: its messages go to this file
+    route_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    log_path = setup_logging()
     log.info("gazenet-app starting; log file %s", log_path)
 
     from gazenet_app.ui.backend import WorkerOptions

@@ -205,8 +205,11 @@ class PipelineBackend:
         return load_pose_model(name_or_path, device=device, precision=precision)
 
     def model_name(self, model, requested: str) -> str:
-        """The display name of a loaded model."""
-        return str(getattr(model, "name", None) or requested)
+        """The display name of a loaded model: the model chosen, not the fused/int8 export it runs as (the
+        precision is shown beside it)."""
+        card = self.model_info(model)
+        base = (card.get("extra") or {}).get("mode_of") if isinstance(card.get("extra"), dict) else None
+        return str(base or getattr(model, "name", None) or requested)
 
     def model_info(self, model) -> Dict[str, Any]:
         """The model's card as a dict (for About and the status bar)."""

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QIcon
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from gazenet_app import __version__
 from gazenet_app.core.types import FrameResult
@@ -92,29 +92,30 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineWidget()
         self.timeline.seek_requested.connect(self.controller.seek)
         self.timeline.setMinimumHeight(180)
+        self.face_table = FacesTable()  # beside the timelines: the video keeps the window's whole width
+        self.bottom = QSplitter(Qt.Orientation.Horizontal)
+        self.bottom.addWidget(self.timeline)
+        self.bottom.addWidget(self.face_table)
+        self.bottom.setStretchFactor(0, 1)
+        self.bottom.setStretchFactor(1, 0)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(video_box)
-        self.splitter.addWidget(self.timeline)
+        self.splitter.addWidget(self.bottom)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
+        for splitter in (self.splitter, self.bottom):
+            splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
-        self.face_table = FacesTable()
-        self.faces_dock = QDockWidget("Faces", self)
-        self.faces_dock.setObjectName("faces_dock")
-        self.faces_dock.setWidget(self.face_table)
-        self.faces_dock.setMinimumWidth(150)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.faces_dock)
         self.picker = ModelPicker()
+        self.picker.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # overflow, never squeeze
         self.picker.changes_requested.connect(lambda changes: self.session.set_options(**changes))
         self.status_labels = StatusLabels(self.statusBar())
 
     def _build_menus(self) -> None:
         self.recent_menu = QMenu("Recent files", self)
         self._rebuild_recent()
-        build_menus(self, self.actions_by_name, {"@recent": self.recent_menu,
-                                                 "@faces": self.faces_dock.toggleViewAction()})
-        self.faces_dock.toggleViewAction().setShortcut("Ctrl+Shift+F")
+        build_menus(self, self.actions_by_name, {"@recent": self.recent_menu})
+        self.act_faces.setChecked(True)
         self.act_stop_review.setEnabled(False)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")

@@ -20,7 +20,7 @@ __all__ = ["Banner", "TransportBar", "FacesTable", "StatusLabels", "format_angle
 def format_angle(value: float) -> str:
     """Degrees with one decimal and a sign; a value that rounds to zero reads 0.0, never -0.0."""
     rounded = round(float(value), 1)
-    return "0.0°" if rounded == 0 else f"{rounded:+.1f}°"
+    return "0.0" if rounded == 0 else f"{rounded:+.1f}"
 
 
 def _clock(seconds: float) -> str:
@@ -147,7 +147,7 @@ class TransportBar(QWidget):
 class FacesTable(QTableWidget):
     """The faces of the frame shown: id, yaw, pitch, roll, detector score; rows can be selected and copied."""
 
-    HEADERS = ("face", "yaw", "pitch", "roll", "score")
+    HEADERS = ("face", "yaw°", "pitch°", "roll°", "score")
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(0, len(self.HEADERS), parent)
@@ -156,13 +156,13 @@ class FacesTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setMinimumSectionSize(36)
         self.setToolTip("Select rows and press Ctrl+C to copy them (tab-separated); * = followed by the tracker "
                         "on a frame where the detector did not run or missed the face")
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
-        return QSize(200, 160)  # narrow: the video gets the width (the columns fit "#12*", "+123.4°")
+        return QSize(280, 160)  # narrow: the video gets the width (five columns fit "#12*", "+123.4")
 
     def show_result(self, result: FrameResult) -> None:
         """Fill one row per face of `result`, ordered by id."""
@@ -249,8 +249,9 @@ class StatusLabels:
         self.labels["fps"].setText(f"{fps:5.1f} fps" if fps else "")
         total = result.timing.get("total") if result is not None else None
         if total is not None:
-            parts = [f"{k} {v:.0f}" for k, v in result.timing.items() if k in ("detect", "pose")]
-            self.labels["latency"].setText(f"{total:.0f} ms/frame" + (f" ({', '.join(parts)})" if parts else ""))
+            parts = [f"{k} {v:.0f} ms" for k, v in result.timing.items() if k in ("detect", "pose")]
+            self.labels["latency"].setText(f"{total:.0f} ms/frame")
+            self.labels["latency"].setToolTip("Pipeline time per frame" + (f": {', '.join(parts)}" if parts else ""))
 
 
 def fit_to_screen(window: QWidget, size=(1280, 860), share: float = 0.9) -> None:

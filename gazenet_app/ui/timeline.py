@@ -105,7 +105,7 @@ class TimelineWidget(QWidget):
         self._plots: List[pg.PlotItem] = []
         for row, name in enumerate(ANGLES):
             plot = self._graphics.addPlot(row=row, col=0)
-            plot.setLabel("left", f"{name} (°)")
+            plot.setLabel("left", name)  # short: three plots share a small window's height
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMouseEnabled(x=True, y=True)
             plot.setLimits(yMin=-200, yMax=200)
@@ -228,7 +228,7 @@ class TimelineWidget(QWidget):
         recent = self.recent_faces()
         entries = " ".join(f"<span style='color: rgb{face_color(f)}'>■ #{f}</span>" for f in sorted(recent))
         older = len(self._series) - len(recent)
-        self.legend.setText("faces " + entries + (f"  <i>(+{older} not seen lately)</i>" if older > 0 else "")
+        self.legend.setText("angles in degrees; faces " + entries + (f"  <i>(+{older} not seen lately)</i>" if older > 0 else "")
                             if self._series else "")
 
     def set_cursor(self, x: float) -> None:

@@ -35,6 +35,9 @@ class FakeBackend(PipelineBackend):
     def default_model(self):
         return self.default
 
+    def no_model_message(self):
+        return "No pose model installed (fake store): running face detection only."
+
     def catalog(self):
         return {"models": [{"name": m, "backbone": "fake", "input_size": 32, "eval": "", "default": m == self.default}
                            for m in self.models],
@@ -96,7 +99,7 @@ def make_window(qtbot, qsettings, fake_backend, fast_options):
                             settings=settings or qsettings)
         qtbot.addWidget(window)
         windows.append(window)
-        qtbot.waitUntil(lambda: window.session.state is not None, timeout=10000)
+        qtbot.waitUntil(lambda: window.session.state is not None, timeout=30000)  # first MXNet import: slow
         return window
 
     yield make

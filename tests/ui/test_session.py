@@ -252,3 +252,31 @@ def test_sequence_toggle_reaches_the_pipeline(qtbot, make_window):
         window.act_sequence.trigger()
     assert window.session.worker._pipeline.sequence  # the pipeline the worker runs is built with it
     assert window.settings.get("options/sequence", False, bool)
+
+
+@pytest.mark.slow
+def test_real_store_precision_of_a_copied_model(qtbot, tmp_path):
+    """Defect 4 with the real loader: a copy of the shipped fp32 weights loads as fp32 when fp32 is chosen,
+    named after the model chosen (not its int8 export), while auto says which export it picked."""
+    from pathlib import Path
+
+    from fixtures.workers import worker_controllers
+    models = Path(__file__).resolve().parents[2] / "models"
+    if not (models / "hopenet_mnv2_96_int8.json").exists():
+        pytest.skip("the shipped model and its int8 export are needed")
+    for suffix in (".json", ".params"):
+        shutil.copy(models / f"hopenet_mnv2_96{suffix}", tmp_path / f"hopenet_mnv2_96{suffix}")
+    copy = str(tmp_path / "hopenet_mnv2_96.params")
+    gen = worker_controllers(qtbot, PipelineBackend, timeout=60000)
+    start = next(gen)
+    ctl = start(options=WorkerOptions(detector="cascade", model=copy, precision="fp32", realtime=False))
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=60000,
+                          check_params_cb=lambda s: s.options["precision"] == "fp32") as got:
+        ctl.set_options(smoothing=False)
+    assert got.args[0].model == "hopenet_mnv2_96" and got.args[0].precision == "fp32"
+    with qtbot.waitSignal(ctl.events.state_changed, timeout=60000,
+                          check_params_cb=lambda s: s.options["precision"] == "auto") as auto:
+        ctl.set_options(precision="auto")
+    assert auto.args[0].model == "hopenet_mnv2_96" and auto.args[0].precision in ("int8", "fused", "fp32")
+    with pytest.raises(StopIteration):
+        next(gen)

@@ -243,7 +243,7 @@ def test_timeline_single_image_markers_zoom_and_png(qtbot, tmp_path):
 
 def test_angles_never_read_minus_zero_and_frames_from_zero():
     from gazenet_app.ui.panels import format_angle, frame_label
-    assert format_angle(-0.04) == "0.0°" and format_angle(-0.06) == "-0.1°" and format_angle(12.34) == "+12.3°"
+    assert format_angle(-0.04) == "0.0" and format_angle(-0.06) == "-0.1" and format_angle(12.34) == "+12.3"
     assert frame_label(20, 20 / 25, 250, 25.0).startswith("frame 20 of 0–249")
     assert frame_label(7, 1.0, None, None).startswith("frame 7")
 
