@@ -26,6 +26,13 @@ def rows_of(path) -> List[List[str]]:
         return list(csv.reader(fh))
 
 
+def data_rows(path) -> List[tuple]:
+    """A gazenet CSV's rows without face_id (a resumed run numbers new tracks after the ids already written)."""
+    rows = rows_of(path)
+    fid = rows[0].index("face_id")
+    return [tuple(v for i, v in enumerate(r) if i != fid) for r in rows[1:]]
+
+
 def cli(argv: Sequence[str], capsys) -> tuple:
     """Run `gazenet argv` in-process: (exit code, stdout, stderr)."""
     import logging

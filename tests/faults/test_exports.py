@@ -14,16 +14,12 @@ import errno
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from faults.support import cli, rows_of
-
-ROOT = Path(__file__).resolve().parents[2]
+from faults.runner import finish, lines_in, start_slow_gazenet, wait_until
+from faults.support import cli, data_rows, rows_of
 
 ERRORS = {
     "EACCES": (lambda: PermissionError(errno.EACCES, "Permission denied"), "permission denied"),
@@ -114,13 +110,6 @@ def disk():
     patch.undo()
 
 
-def _data_rows(path):
-    """CSV rows without face_id (a resumed run numbers new tracks after the ids already written)."""
-    rows = rows_of(path)
-    fid = rows[0].index("face_id")
-    return [tuple(v for i, v in enumerate(r) if i != fid) for r in rows[1:]]
-
-
 def _no_duplicates(path, n_rows):
     rows = rows_of(path)[1:]
     keys = [(r[1], r[3]) for r in rows]
@@ -132,7 +121,7 @@ def reference(synthetic_clip, fake_cli, tmp_path, capsys):
     """An uninterrupted run's CSV rows (what every interrupted-then-resumed run must end with)."""
     ref = tmp_path / "ref" / "r.csv"
     assert cli(["annotate", synthetic_clip.path, "-o", ref, "--no-progress"], capsys)[0] == 0
-    return _data_rows(ref)
+    return data_rows(ref)
 
 
 def _annotate(clip, out_dir, capsys, *extra):
@@ -162,7 +151,7 @@ def test_disk_full_mid_clip_then_resume_cli(error, disk, reference, synthetic_cl
     kept = (out / "o.csv.partial").read_text().split("\n")
     # frames 0..10 (2 rows each) are on disk, then frame 11 as cut by the full disk: a row and a half
     assert len(kept) == 1 + 22 + 2 and kept[-1] != "" and kept[-2].startswith("synthetic.avi,11,")
-    assert _data_rows(out / "o.csv.partial")[:23] == reference[:23]
+    assert data_rows(out / "o.csv.partial")[:23] == reference[:23]
     meta = json.loads((out / "o.meta.json").read_text())
     assert meta["status"] == "failed" and meta["frames"] == 11 and meta["rows"] == 22
 
@@ -171,7 +160,7 @@ def test_disk_full_mid_clip_then_resume_cli(error, disk, reference, synthetic_cl
     assert code == 0, err
     figures.csv_rows(f"disk full ({error}) mid-clip, then --resume (cli)", 60, out / "o.csv")
     assert stdout == f"19 frames, 38 faces, 60 rows -> {out / 'o.csv'} (resumed after frame 10)\n"
-    assert _data_rows(out / "o.csv") == reference  # none lost, none twice
+    assert data_rows(out / "o.csv") == reference  # none lost, none twice
     _no_duplicates(out / "o.csv", 60)
     assert [json.loads(line)["frame"] for line in (out / "o.jsonl").read_text().splitlines()] == list(range(30))
     assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.jsonl", "o.meta.json"]
@@ -186,7 +175,7 @@ def test_rename_fails_at_the_end_then_resume_cli(error, disk, reference, synthet
     assert code == 2 and stdout == ""
     assert err == f"error: cannot rename the finished file to {out / 'o.csv'}: {ERRORS[error][1]}\n"
     assert not (out / "o.csv").exists()  # never a final name on an unfinished file
-    assert _data_rows(out / "o.csv.partial") == reference  # every row is on disk
+    assert data_rows(out / "o.csv.partial") == reference  # every row is on disk
     assert [json.loads(line)["frame"] for line in (out / "o.jsonl.partial").read_text().splitlines()] == \
         list(range(30))  # the other output is kept as a partial too, closed
     meta = json.loads((out / "o.meta.json").read_text())
@@ -196,55 +185,28 @@ def test_rename_fails_at_the_end_then_resume_cli(error, disk, reference, synthet
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys, "--resume")
     assert code == 0, err
     figures.csv_rows(f"final rename fails ({error}), then --resume (cli)", 60, out / "o.csv")
-    assert _data_rows(out / "o.csv") == reference
+    assert data_rows(out / "o.csv") == reference
     _no_duplicates(out / "o.csv", 60)
     assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.jsonl", "o.meta.json"]
-
-
-_KILL_SCRIPT = r"""
-import sys
-sys.path[:0] = [{root!r}, {tests!r}]
-import gazenet_app.cli.common as common
-from fixtures.fakes import make_fake_pipeline
-common.build_pipeline = lambda args, **kw: make_fake_pipeline(delay_s=0.05)
-from gazenet_app.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
 
 
 def test_sigkill_mid_clip_then_resume_cli(reference, synthetic_clip, fake_cli, tmp_path, capsys, figures):
     out = tmp_path / "out"
     part = out / "o.csv.partial"
-    script = tmp_path / "slow_annotate.py"
-    script.write_text(_KILL_SCRIPT.format(root=str(ROOT), tests=str(ROOT / "tests")))
-    proc = subprocess.Popen([sys.executable, str(script), "annotate", str(synthetic_clip.path), "-o",
-                             str(out / "o.csv"), "--jsonl", str(out / "o.jsonl"), "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:  # wait for rows, not for a time
-            if part.exists() and len(part.read_text().splitlines()) >= 1 + 2 * 8:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, proc.communicate()
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    proc = start_slow_gazenet(tmp_path, ["annotate", synthetic_clip.path, "-o", out / "o.csv", "--jsonl",
+                                         out / "o.jsonl", "--no-progress"])
+    assert wait_until(proc, lambda: lines_in(part) >= 1 + 2 * 8), finish(proc)  # wait for rows, not for a time
+    proc.send_signal(signal.SIGKILL)
+    assert finish(proc)[0] == -signal.SIGKILL
     assert not (out / "o.csv").exists() and not (out / "o.jsonl").exists()
-    kept = _data_rows(part)
+    kept = data_rows(part)
     assert 16 <= len(kept) < 60 and kept == reference[:len(kept)]  # what was produced is on disk, in order
 
     code, stdout, err = _annotate(synthetic_clip.path, out, capsys, "--resume")
     assert code == 0, err
     figures.csv_rows("SIGKILL mid-clip, then --resume (cli)", 60, out / "o.csv")
     assert not part.exists()
-    assert _data_rows(out / "o.csv") == reference
+    assert data_rows(out / "o.csv") == reference
     _no_duplicates(out / "o.csv", 60)
     assert [json.loads(line)["frame"] for line in (out / "o.jsonl").read_text().splitlines()] == list(range(30))
 

@@ -12,17 +12,11 @@ import cv2
 import pytest
 
 from faults.runner import finish, lines_in, start_slow_gazenet, wait_until
-from faults.support import cli, rows_of
+from faults.support import cli, data_rows, rows_of
 from fixtures.clips import synthetic_frames, write_clip
 
 FRAMES = 60
 KILLS = [signal.SIGKILL, signal.SIGINT, signal.SIGTERM] * 4
-
-
-def _data_rows(path):
-    rows = rows_of(path)
-    fid = rows[0].index("face_id")
-    return [tuple(v for i, v in enumerate(r) if i != fid) for r in rows[1:]]
 
 
 def _video_frames(path) -> int:
@@ -68,7 +62,7 @@ def test_twelve_random_kills_then_resume_equal_an_uninterrupted_run(fake_cli, tm
 
     code, _, err = cli(["annotate", clip, *_outputs(out), "--resume"], capsys)
     assert code == 0, err
-    assert _data_rows(out / "o.csv") == _data_rows(ref / "o.csv")
+    assert data_rows(out / "o.csv") == data_rows(ref / "o.csv")
     keys = [(r[1], r[3]) for r in rows_of(out / "o.csv")[1:]]
     assert len(keys) == len(set(keys))
     assert [json.loads(ln)["frame"] for ln in (out / "o.jsonl").read_text().splitlines()] == list(range(FRAMES))

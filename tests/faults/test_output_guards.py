@@ -17,15 +17,9 @@ import numpy as np
 import pytest
 
 from faults.runner import finish, lines_in, start_slow_gazenet, wait_until
-from faults.support import cli, rows_of
+from faults.support import cli, data_rows, rows_of
 from fixtures.clips import synthetic_frames, write_clip
 from gazenet_app.core.errors import ExportError
-
-
-def _data_rows(path):
-    rows = rows_of(path)
-    fid = rows[0].index("face_id")
-    return [tuple(v for i, v in enumerate(r) if i != fid) for r in rows[1:]]
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def clip(synthetic_clip, tmp_path):
 def reference(clip, fake_cli, tmp_path, capsys):
     ref = tmp_path / "ref" / "r.csv"
     assert cli(["annotate", clip, "-o", ref, "--no-progress"], capsys)[0] == 0
-    return _data_rows(ref)
+    return data_rows(ref)
 
 
 # ---- 1. an output that is an input or another output ----------------------------------------------------
@@ -194,7 +188,7 @@ def test_second_run_on_the_same_outputs_is_refused_while_the_first_runs(clip, re
     finally:
         rc, _, first_err = finish(first)
     assert rc == 0, first_err
-    assert _data_rows(out / "o.csv") == reference  # the first run's rows are whole: nothing renamed under it
+    assert data_rows(out / "o.csv") == reference  # the first run's rows are whole: nothing renamed under it
     assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.jsonl", "o.meta.json"]
 
 
@@ -235,7 +229,7 @@ def test_sigterm_is_handled_as_ctrl_c_then_resume(clip, reference, fake_cli, tmp
     code, _, err = cli(["annotate", clip, "-o", out / "o.csv", "--jsonl", out / "o.jsonl", "--resume",
                         "--no-progress"], capsys)
     assert code == 0, err
-    assert _data_rows(out / "o.csv") == reference
+    assert data_rows(out / "o.csv") == reference
 
 
 def test_bad_start_leaves_nothing_that_blocks_the_next_run(clip, fake_cli, tmp_path, capsys):
