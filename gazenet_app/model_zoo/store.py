@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+#: Broken cards already reported (list_models runs several times in one command).
+_WARNED: set = set()
 
 ENV_MODELS_DIR = "GAZENET_MODELS_DIR"
 HOW_TO_GET_A_MODEL = ("get one with `gazenet convert hopenet_robust_alpha1.pkl -o NAME` (original Hopenet "
@@ -144,7 +146,9 @@ def list_models(kind: Optional[str] = None, verify: bool = False) -> List[ModelI
             try:
                 info = _info_from_card(card_path, location)
             except CardError as exc:
-                _log.warning("skipping %s", exc)
+                if str(exc) not in _WARNED:  # once per process, however often the store is listed
+                    _WARNED.add(str(exc))
+                    _log.warning("skipping a broken model card: %s", exc)
                 continue
             if info.name in seen or (kind is not None and info.kind != kind):
                 continue
