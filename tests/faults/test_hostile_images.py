@@ -111,7 +111,7 @@ def test_bad_image_in_a_folder_is_skipped_and_json_written_for_the_rest(command,
     folder = tmp_path / "photos"
     folder.mkdir()
     for name in ("a.png", "c.png"):
-        cv2.imwrite(str(folder / name), np.full((40, 40, 3), 90, np.uint8))
+        cv2.imwrite(str(folder / name), np.full((64, 64, 3), 90, np.uint8))  # 64 px: the fake detector reads a code
     (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)  # a PNG cut after its signature
     report = tmp_path / "r.json"
     code, out, err = cli([*command, folder, "--json", report], capsys)
