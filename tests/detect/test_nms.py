@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gazenet_app.detect.nms import box_iou, nms
+from gazenet_app.detect.nms import box_ios, box_iou, nms, suppress_nested
 
 
 def _iou_ref(a, b):
@@ -53,3 +53,21 @@ def test_nms_edge_cases():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], float)
     assert list(nms(boxes, [0.5, 0.9, 0.1], 0.3)) == [1, 2]
     assert list(nms(boxes, [0.5, 0.9, 0.1], 0.3, top_k=1)) == [1]
+
+
+def test_box_ios_is_one_for_a_box_inside_another_and_zero_apart():
+    big, inner, apart = [0, 0, 100, 100], [20, 20, 40, 50], [200, 200, 210, 210]
+    ios = box_ios(np.array([big, inner, apart]), np.array([big, inner, apart]))
+    assert ios[0, 1] == pytest.approx(1.0) and ios[1, 0] == pytest.approx(1.0)
+    assert ios[0, 2] == 0.0 and ios[2, 2] == pytest.approx(1.0)
+    assert box_ios(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 15, 10]]))[0, 0] == pytest.approx(0.5)
+
+
+def test_suppress_nested_drops_the_inner_box_whatever_its_position_in_the_list():
+    face, glasses, other = [100, 100, 200, 220], [110, 120, 190, 160], [300, 100, 380, 200]
+    assert suppress_nested(np.array([glasses, face, other])).tolist() == [1, 2]
+    assert suppress_nested(np.array([face, glasses, other])).tolist() == [0, 2]
+    # neighbours that only touch (a crowd) both stay; a box half inside another stays at the 0.6 default
+    half_in = [150, 100, 250, 220]
+    assert suppress_nested(np.array([face, half_in])).tolist() == [0, 1]
+    assert suppress_nested(np.zeros((0, 4))).tolist() == []

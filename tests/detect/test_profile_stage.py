@@ -1,0 +1,101 @@
+"""The MTCNN detector's merge step and profile stage: which candidates are confirmed, kept or suppressed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gazenet_app.detect.mtcnn import MtcnnDetector
+from gazenet_app.detect.profile import ProfileCascade
+
+
+def _points(boxes: np.ndarray) -> np.ndarray:
+    """Five landmarks per box (10, N), at the box centre: enough for FaceBox."""
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    return np.concatenate([np.tile(cx, (5, 1)), np.tile(cy, (5, 1))])
+
+
+class _Stub:
+    """Replaces the three MTCNN stages, the cascade and O-Net with fixed boxes; counts the cascade's calls."""
+
+    def __init__(self, det: MtcnnDetector, mtcnn_boxes, candidates, onet_score: float = 0.99) -> None:
+        self.mtcnn = np.array(mtcnn_boxes, dtype=float).reshape(-1, 5)
+        self.cand = np.array(candidates, dtype=float).reshape(-1, 4)
+        self.cascade_calls = 0
+        self.confirmed = None
+        det._stages = lambda rgb: (self.mtcnn, _points(self.mtcnn))
+        det._profile.candidates = self._candidates
+        det._confirm = lambda rgb, c: self._confirm(c, onet_score)
+
+    def _candidates(self, rgb):
+        self.cascade_calls += 1
+        return self.cand
+
+    def _confirm(self, cand, score):
+        self.confirmed = cand
+        boxes = np.column_stack([cand, np.full(len(cand), score)])
+        return boxes, _points(boxes)
+
+
+FRAME = np.zeros((480, 640, 3), np.uint8)
+FACE = [100, 100, 200, 220, 0.99]
+
+
+def test_a_box_over_the_glasses_inside_a_face_is_not_a_second_face():
+    det = MtcnnDetector("accurate", profile=True)
+    _Stub(det, [FACE, [110, 120, 190, 160, 0.995]], [])
+    boxes = det.detect(FRAME)
+    assert [b.as_tuple() for b in boxes] == [(100.0, 100.0, 200.0, 220.0)]
+
+
+def test_accurate_confirms_only_candidates_outside_mtcnns_faces():
+    det = MtcnnDetector("accurate")
+    profile = [400, 150, 500, 250]
+    stub = _Stub(det, [FACE], [[105, 105, 195, 205], profile])
+    boxes = det.detect(FRAME)
+    assert stub.confirmed.tolist() == [profile]  # the candidate on MTCNN's face never reaches O-Net
+    assert sorted(b.as_tuple() for b in boxes) == [(100.0, 100.0, 200.0, 220.0), (400.0, 150.0, 500.0, 250.0)]
+
+
+def test_a_candidate_onet_rejects_is_dropped_by_the_presets_score_cut():
+    det = MtcnnDetector("accurate")
+    _Stub(det, [], [[400, 150, 500, 250]], onet_score=0.5)
+    assert det.detect(FRAME) == []
+
+
+def test_live_runs_the_profile_stage_only_on_frames_without_a_face():
+    det = MtcnnDetector("live")
+    stub = _Stub(det, [[40, 40, 120, 130, 0.99]], [[200, 60, 280, 140]])
+    assert len(det.detect(FRAME[:240, :320])) == 1 and stub.cascade_calls == 0
+    stub.mtcnn = np.zeros((0, 5))
+    assert len(det.detect(FRAME[:240, :320])) == 1 and stub.cascade_calls == 1
+
+
+def test_profile_off_and_metadata():
+    det = MtcnnDetector("accurate", profile=False)
+    assert det.metadata()["profile_stage"] is None
+    meta = MtcnnDetector("live").metadata()
+    assert meta["profile_stage"]["where"] == "empty" and meta["steps_threshold"] == [0.6, 0.7, 0.7]
+
+
+class _FakeCascade:
+    """Answers the given rectangles call by call (frame first, then its mirror); records image and min sizes."""
+
+    def __init__(self, *answers) -> None:
+        self.answers, self.calls = list(answers), []
+
+    def detectMultiScale(self, img, scaleFactor, minNeighbors, minSize):  # noqa: N802, N803 - OpenCV's names
+        self.calls.append((img.shape, minSize))
+        return np.array(self.answers.pop(0), dtype=float).reshape(-1, 4)
+
+
+def test_cascade_candidates_map_mirror_and_downscale_back_to_frame_squares():
+    rgb = np.zeros((400, 800, 3), np.uint8)
+    cascade = ProfileCascade(min_face=40, max_side=400)
+    cascade._clf = _FakeCascade([(10, 20, 30, 50)], [])  # in the 400x200 downscaled frame
+    assert cascade.candidates(rgb).tolist() == [[0.0, 40.0, 100.0, 140.0]]  # centre (25, 45)*2, side 50*2
+    assert cascade._clf.calls == [((200, 400), (20, 20))] * 2  # min face scaled with the frame
+    cascade._clf = _FakeCascade([], [(10, 20, 30, 50)])  # found on the mirror: mirrored back into the frame
+    assert cascade.candidates(rgb).tolist() == [[700.0, 40.0, 800.0, 140.0]]
+    cascade._clf = _FakeCascade([], [])
+    assert cascade.candidates(rgb).shape == (0, 4)
