@@ -40,8 +40,6 @@ __all__ = [
     "parse_devices",
     "build_net",
     "load_imagenet_backbone",
-    "backbone_stages",
-    "SplitNet",
     "find_checkpoint",
     "PoseTrainer",
     "mae_table",
@@ -190,111 +188,6 @@ def build_net(cfg: TrainConfig, ctx) -> Tuple[object, str]:
     return net, src
 
 
-def backbone_stages(net) -> list:
-    """The backbone as an ordered list of blocks (stage 0 = the stem), for freezing a prefix."""
-    from mxnet.gluon import HybridBlock
-
-    bb = net.backbone
-    if net.backbone_name == "mobilenetv2":
-        return list(bb.features._children.values())
-
-    class ResNetStem(HybridBlock):
-        """conv1 + bn1 + relu + maxpool of the torchvision-layout ResNet (shares its parameters)."""
-
-        def __init__(self, b):
-            super().__init__(prefix=b.prefix + "stem_")
-            self.conv1, self.bn1, self.maxpool = b.conv1, b.bn1, b.maxpool
-
-        def hybrid_forward(self, F, x):
-            return self.maxpool(F.relu(self.bn1(self.conv1(x))))
-
-    stages = [ResNetStem(bb)]
-    for i in range(1, 5):
-        stages.extend(getattr(bb, f"layer{i}")._children.values())
-    return stages
-
-
-class SplitNet:
-    """A Hopenet cut in two: `prefix` (frozen stages, run outside autograd) and `tail` (trained), sharing the
-    Hopenet's parameters, so `net.save_parameters` saves the trained weights under the usual names.
-
-    With `aux_landmarks` the tail also returns (N, 10) landmarks from a Dense head on the pooled features
-    (`self.aux`, parameters apart from the Hopenet's: training only, never exported)."""
-
-    def __init__(self, net, freeze_blocks: int, freeze_bn: bool = False, hybridize: bool = True,
-                 aux_landmarks: bool = False):
-        import mxnet as mx
-        from mxnet.gluon import HybridBlock, nn
-
-        stages = backbone_stages(net)
-        k = max(0, min(int(freeze_blocks), len(stages)))
-        self.net = net
-        self.freeze_blocks = k
-        self.prefix = nn.HybridSequential(prefix="gz_prefix_")
-        for b in stages[:k]:
-            self.prefix.add(b)
-        pool = net.backbone.pool
-        heads = (net.fc_yaw, net.fc_pitch, net.fc_roll)
-        self.aux = None
-        if aux_landmarks:
-            self.aux = nn.Dense(10, prefix="gz_aux_landmarks_")
-            self.aux.initialize(mx.init.Xavier(), ctx=list(net.fc_yaw.weight.list_ctx()))
-        aux = self.aux
-
-        class Tail(HybridBlock):
-            """The trained stages, pooling and the three bin heads."""
-
-            def __init__(self):
-                super().__init__(prefix="gz_tail_")
-                self.body = nn.HybridSequential(prefix="gz_body_")
-                for b in stages[k:]:
-                    self.body.add(b)
-                self.pool = pool
-                self.fc_yaw, self.fc_pitch, self.fc_roll = heads
-                self.aux = aux
-
-            def hybrid_forward(self, F, x):
-                f = F.flatten(self.pool(self.body(x)))
-                logits = F.stack(self.fc_yaw(f), self.fc_pitch(f), self.fc_roll(f), axis=1)
-                return logits if self.aux is None else (logits, self.aux(f))
-
-        self.tail = Tail()
-        frozen = set()
-        for b in stages[:k]:
-            for p in b.collect_params().values():
-                p.grad_req = "null"
-                frozen.add(p.name)
-        if freeze_bn:
-            for blk in _walk(self.tail):
-                if isinstance(blk, nn.BatchNorm):
-                    blk._kwargs["use_global_stats"] = True  # running stats used and kept as they are
-        self.trainable = [p for p in net.collect_params().values()
-                          if p.grad_req != "null" and p.name not in frozen]
-        if self.aux is not None:
-            self.trainable += list(self.aux.collect_params().values())
-            heads = heads + (self.aux,)
-        head_names = {p.name for h in heads for p in h.collect_params().values()}
-        self.head_params = [p for p in self.trainable if p.name in head_names]
-        if hybridize:
-            self.prefix.hybridize(static_alloc=True, static_shape=True)
-            self.tail.hybridize(static_alloc=True, static_shape=True)
-
-    def features(self, x):
-        """The frozen prefix's output (call outside autograd.record)."""
-        return self.prefix(x) if self.freeze_blocks else x
-
-    def __call__(self, x):
-        """Bin logits (N, 3, bins) of a normalised batch (the landmark head's output, if any, is dropped)."""
-        out = self.tail(self.features(x))
-        return out[0] if self.aux is not None else out
-
-
-def _walk(block):
-    yield block
-    for c in block._children.values():
-        yield from _walk(c)
-
-
 def mae_table(pred: np.ndarray, true: np.ndarray) -> Dict[str, float]:
     """Mean absolute error per angle (degrees) over the rows that label it (NaN = unlabelled), their mean, and n."""
     err = np.abs(np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64))
@@ -320,45 +213,75 @@ def _atomic_json(path: Path, obj) -> None:
 
 
 class PoseTrainer:
-    """Trains one run; `fit()` returns the history. Construct, then `fit()`; Ctrl-C saves and re-raises."""
+    """Trains one run; `fit()` returns the history. Construct, then `fit()`; Ctrl-C saves and re-raises.
+
+    Construction is the setup, one step a method: the distribution role, the checkpoint to resume from, the run
+    folder, the data, the network (cut into a frozen prefix and a trained tail), the losses, the optimizer, and
+    the resumed state. `fit()` is the loop: an epoch of steps, then validation and one checkpoint."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Optional[Path] = None, resume: bool = False,
                  progress: bool = True, packs: Optional[Sequence[Path]] = None):
-        import mxnet as mx
-
-        from gazenet_app.training.losses import HopenetLoss, LandmarkLoss
-
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir else runs_dir() / cfg.name
         self.progress = progress
         self.ctx = parse_devices(cfg.devices)
-        self.kv = None
-        self.rank, self.num_workers = 0, 1
-        if cfg.kvstore.startswith("dist"):
-            self.kv = mx.kv.create(cfg.kvstore)
-            self.rank, self.num_workers = self.kv.rank, self.kv.num_workers
-        self.is_chief = self.rank == 0
-        ckpt = find_checkpoint(self.run_dir) if resume else None
-        if resume and ckpt is None:
-            log.warning("no checkpoint in %s: starting from scratch", self.run_dir)
-        if ckpt is not None:
-            saved = json.loads((self.run_dir / "config.json").read_text())
-            for key in ("backbone", "input_size", "crop"):
-                if saved.get(key) != getattr(cfg, key):
-                    raise TrainError(f"cannot resume {self.run_dir}: it was trained with {key}={saved.get(key)!r}, "
-                                     f"not {getattr(cfg, key)!r}")
+        self._setup_distribution()
+        ckpt = self._checkpoint_to_resume() if resume else None
         if self.is_chief:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self._setup_log()
             _atomic_json(self.run_dir / "config.json", cfg.to_dict())
-        self.packs = list(packs) if packs is not None else self._prepare_packs()
+        self._setup_data(packs)
+        self._setup_net(ckpt)
+        self._setup_losses()
+        self.batches_per_epoch = self._n_batches()
+        self._setup_optimizer()
+        self.start_epoch, self.start_batch = 0, 0
+        self.history: List[dict] = []
+        self.best: Optional[dict] = None
+        if ckpt is not None:
+            self._restore(ckpt)
+
+    # ------------------------------------------------------------------------------------------------ setup
+    def _setup_distribution(self) -> None:
+        """This process's place among the workers: one worker, or a rank of MXNet's dist kvstore."""
+        import mxnet as mx
+
+        self.kv = None
+        self.rank, self.num_workers = 0, 1
+        if self.cfg.kvstore.startswith("dist"):
+            self.kv = mx.kv.create(self.cfg.kvstore)
+            self.rank, self.num_workers = self.kv.rank, self.kv.num_workers
+        self.is_chief = self.rank == 0
+
+    def _checkpoint_to_resume(self) -> Optional[dict]:
+        """The run's newest checkpoint, checked against the config (None, with a warning, when there is none)."""
+        ckpt = find_checkpoint(self.run_dir)
+        if ckpt is None:
+            log.warning("no checkpoint in %s: starting from scratch", self.run_dir)
+            return None
+        saved = json.loads((self.run_dir / "config.json").read_text())
+        for key in ("backbone", "input_size", "crop"):
+            if saved.get(key) != getattr(self.cfg, key):
+                raise TrainError(f"cannot resume {self.run_dir}: it was trained with {key}={saved.get(key)!r}, "
+                                 f"not {getattr(self.cfg, key)!r}")
+        return ckpt
+
+    def _setup_data(self, packs: Optional[Sequence[Path]]) -> None:
         from gazenet_app.training.pack import PackedDataset
 
-        self.train_set = PackedDataset(self.packs, split=cfg.train_splits)
-        self.val_set = PackedDataset(self.packs, split=cfg.val_splits)
-        if len(self.train_set) < cfg.batch_size * self.num_workers:
+        self.packs = list(packs) if packs is not None else self._prepare_packs()
+        self.train_set = PackedDataset(self.packs, split=self.cfg.train_splits)
+        self.val_set = PackedDataset(self.packs, split=self.cfg.val_splits)
+        if len(self.train_set) < self.cfg.batch_size * self.num_workers:
             raise TrainError(f"{len(self.train_set)} training rows are fewer than one batch "
-                             f"({cfg.batch_size} x {self.num_workers} workers)")
+                             f"({self.cfg.batch_size} x {self.num_workers} workers)")
+
+    def _setup_net(self, ckpt: Optional[dict]) -> None:
+        """The Hopenet (initial or resumed weights) cut into the frozen prefix and the trained tail."""
+        from gazenet_app.training.split_net import SplitNet
+
+        cfg = self.cfg
         self.net, self.init_source = build_net(cfg, self.ctx)
         if ckpt is not None:
             self.net.load_parameters(str(self.run_dir / ckpt["params"]), ctx=self.ctx)
@@ -371,6 +294,11 @@ class PoseTrainer:
             self.split.aux.load_parameters(str(aux), ctx=self.ctx)
         for p in self.split.head_params:
             p.lr_mult = cfg.head_lr_mult
+
+    def _setup_losses(self) -> None:
+        from gazenet_app.training.losses import HopenetLoss, LandmarkLoss
+
+        cfg = self.cfg
         self.loss_fn = HopenetLoss(alpha=cfg.alpha, kind=cfg.loss, turn_weight=cfg.turn_weight,
                                    turn_bounds=cfg.turn_bounds)
         self.landmark_loss = LandmarkLoss() if cfg.landmark_weight > 0 else None
@@ -378,7 +306,12 @@ class PoseTrainer:
             self.loss_fn.hybridize(static_alloc=True, static_shape=True)
             if self.landmark_loss is not None:
                 self.landmark_loss.hybridize(static_alloc=True, static_shape=True)
-        self.batches_per_epoch = self._n_batches()
+
+    def _setup_optimizer(self) -> None:
+        """Adam over the trained parameters; cosine schedule with warm-up over the whole run."""
+        import mxnet as mx
+
+        cfg = self.cfg
         opt = {"learning_rate": cfg.lr, "wd": cfg.wd}
         total = max(1, self.batches_per_epoch * cfg.epochs)
         if cfg.lr_schedule == "cosine":
@@ -387,19 +320,17 @@ class PoseTrainer:
                 warmup_steps=min(200, total // 20), warmup_begin_lr=cfg.lr * 0.1)
         kv = self.kv if self.kv is not None else cfg.kvstore
         self.trainer = mx.gluon.Trainer(self.split.trainable, "adam", opt, kvstore=kv)
-        self.start_epoch, self.start_batch = 0, 0
-        self.history: List[dict] = []
-        self.best: Optional[dict] = None
-        if ckpt is not None:
-            self.start_epoch, self.start_batch = int(ckpt["epoch"]), int(ckpt["batch"])
-            self.history = list(ckpt.get("history", []))
-            self.best = ckpt.get("best")
-            states = self.run_dir / "trainer.states"
-            if self.kv is None and states.is_file():
-                self.trainer.load_states(str(states))
-            log.info("resumed %s at epoch %d, batch %d", self.run_dir, self.start_epoch + 1, self.start_batch)
 
-    # ------------------------------------------------------------------------------------------------ setup
+    def _restore(self, ckpt: dict) -> None:
+        """Position, history, best epoch and optimizer states of a checkpoint."""
+        self.start_epoch, self.start_batch = int(ckpt["epoch"]), int(ckpt["batch"])
+        self.history = list(ckpt.get("history", []))
+        self.best = ckpt.get("best")
+        states = self.run_dir / "trainer.states"
+        if self.kv is None and states.is_file():
+            self.trainer.load_states(str(states))
+        log.info("resumed %s at epoch %d, batch %d", self.run_dir, self.start_epoch + 1, self.start_batch)
+
     def _setup_log(self) -> None:
         fh = logging.FileHandler(self.run_dir / "log.txt")
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -490,11 +421,15 @@ class PoseTrainer:
             trues.append(poses)
         return mae_table(np.concatenate(preds), np.concatenate(trues))
 
+    @staticmethod
+    def _params_name(epoch: int, kind: str) -> str:
+        return f"epoch-{epoch:04d}.params" if kind == "epoch" else "interrupt.params"
+
     def save_checkpoint(self, epoch: int, batch: int, kind: str) -> Path:
         """Write params (+ optimizer states) and checkpoint.json: resume continues at (epoch, batch)."""
         if not self.is_chief:
             return self.run_dir
-        name = f"epoch-{epoch:04d}.params" if kind == "epoch" else "interrupt.params"
+        name = self._params_name(epoch, kind)
         tmp = self.run_dir / (name + ".tmp")
         self.net.save_parameters(str(tmp))
         os.replace(tmp, self.run_dir / name)
@@ -527,69 +462,73 @@ class PoseTrainer:
                  "init %s, devices %s, kvstore %s (worker %d of %d)", cfg.name, len(self.train_set),
                  len(self.val_set), self.batches_per_epoch, cfg.batch_size, cfg.backbone, cfg.freeze_blocks,
                  self.init_source, cfg.devices, cfg.kvstore, self.rank, self.num_workers)
-        epoch, batch = self.start_epoch, self.start_batch
+        epoch, self._batch = self.start_epoch, self.start_batch
         try:
             while epoch < cfg.epochs:
-                t0 = time.perf_counter()
-                loss_sum, seen, nb = 0.0, 0, 0
-                loader = self._loader(epoch, batch)
-                it = loader
-                bar = None
-                if self.progress and self.is_chief:
-                    from tqdm import tqdm
-
-                    bar = tqdm(total=len(loader), initial=batch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                               unit="batch", dynamic_ncols=True, mininterval=1.0)
-                for crops, poses in it:
-                    loss = self.train_step(crops, poses)
-                    if not math.isfinite(loss):
-                        raise TrainError(f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
-                                         "lower --lr")
-                    loss_sum += loss * len(crops)
-                    seen += len(crops)
-                    batch += 1
-                    nb += 1
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{loss_sum / seen:.3f}",
-                                        ips=f"{seen / (time.perf_counter() - t0):.0f}")
-                    elif self.is_chief and nb % 50 == 0:  # no bar (logs only): a line every 50 batches
-                        ips = seen / (time.perf_counter() - t0)
-                        left = (len(loader) - batch) * cfg.batch_size / max(ips, 1e-9)
-                        log.info("epoch %d batch %d/%d: loss %.3f, %.1f img/s, epoch ETA %.0f min", epoch + 1,
-                                 batch, len(loader), loss_sum / seen, ips, left / 60)
-                if bar is not None:
-                    bar.close()
-                dt = time.perf_counter() - t0
+                rec = self._train_epoch(epoch)
                 self._sync()
-                rec = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "batches": nb,
-                       "images_per_s": seen / max(dt, 1e-9), "seconds": dt}
-                if self.is_chief:
-                    val = self.validate()
-                    if val is not None:
-                        rec["val"] = val
-                    self.history.append(rec)
-                    with open(self.run_dir / "history.jsonl", "a") as fh:
-                        fh.write(json.dumps(rec) + "\n")
-                    epoch += 1
-                    batch = 0
-                    path = self.save_checkpoint(epoch, 0, "epoch")
-                    if val is not None and (self.best is None or val["mean"] < self.best["val"]["mean"]):
-                        self.best = {"epoch": epoch, "val": val, "params": path.name}
-                        shutil.copyfile(path, self.run_dir / "best.params")
-                        _atomic_json(self.run_dir / "best.json", self.best)
-                        self.save_checkpoint(epoch, 0, "epoch")
-                    log.info("epoch %d: loss %.4f, %.1f img/s, %.0f s%s", epoch, rec["train_loss"],
-                             rec["images_per_s"], dt,
-                             "" if val is None else f", val MAE yaw {val['yaw']:.2f} pitch {val['pitch']:.2f} "
-                                                    f"roll {val['roll']:.2f} mean {val['mean']:.2f} (n={val['n']})")
-                else:
-                    self.history.append(rec)
-                    epoch += 1
-                    batch = 0
+                epoch += 1
+                self._batch = 0
+                self._end_epoch(epoch, rec)
                 self._sync()  # workers wait while the chief validates and saves
         except KeyboardInterrupt:
-            log.warning("interrupted at epoch %d, batch %d: saving a checkpoint", epoch + 1, batch)
-            self.save_checkpoint(epoch, batch, "interrupt")
+            log.warning("interrupted at epoch %d, batch %d: saving a checkpoint", epoch + 1, self._batch)
+            self.save_checkpoint(epoch, self._batch, "interrupt")
             raise
         return self.history
+
+    def _train_epoch(self, epoch: int) -> dict:
+        """The steps of one epoch from `self._batch` on (kept current, so Ctrl-C saves where it stopped)."""
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        loss_sum, seen, nb = 0.0, 0, 0
+        loader = self._loader(epoch, self._batch)
+        bar = None
+        if self.progress and self.is_chief:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(loader), initial=self._batch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                       unit="batch", dynamic_ncols=True, mininterval=1.0)
+        for crops, poses in loader:
+            loss = self.train_step(crops, poses)
+            if not math.isfinite(loss):
+                raise TrainError(f"loss became {loss} at epoch {epoch + 1}, batch {self._batch + 1}; lower --lr")
+            loss_sum += loss * len(crops)
+            seen += len(crops)
+            self._batch += 1
+            nb += 1
+            ips = seen / (time.perf_counter() - t0)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", ips=f"{ips:.0f}")
+            elif self.is_chief and nb % 50 == 0:  # no bar (logs only): a line every 50 batches
+                left = (len(loader) - self._batch) * cfg.batch_size / max(ips, 1e-9)
+                log.info("epoch %d batch %d/%d: loss %.3f, %.1f img/s, epoch ETA %.0f min", epoch + 1,
+                         self._batch, len(loader), loss_sum / seen, ips, left / 60)
+        if bar is not None:
+            bar.close()
+        dt = time.perf_counter() - t0
+        return {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "batches": nb,
+                "images_per_s": seen / max(dt, 1e-9), "seconds": dt}
+
+    def _end_epoch(self, epoch: int, rec: dict) -> None:
+        """After epoch `epoch` (1-based): the chief validates, logs, marks a new best and saves one checkpoint."""
+        if not self.is_chief:
+            self.history.append(rec)
+            return
+        val = self.validate()
+        if val is not None:
+            rec["val"] = val
+        self.history.append(rec)
+        with open(self.run_dir / "history.jsonl", "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        is_best = val is not None and (self.best is None or val["mean"] < self.best["val"]["mean"])
+        if is_best:
+            self.best = {"epoch": epoch, "val": val, "params": self._params_name(epoch, "epoch")}
+        path = self.save_checkpoint(epoch, 0, "epoch")
+        if is_best:
+            shutil.copyfile(path, self.run_dir / "best.params")
+            _atomic_json(self.run_dir / "best.json", self.best)
+        log.info("epoch %d: loss %.4f, %.1f img/s, %.0f s%s", epoch, rec["train_loss"], rec["images_per_s"],
+                 rec["seconds"], "" if val is None else f", val MAE yaw {val['yaw']:.2f} pitch {val['pitch']:.2f} "
+                                                        f"roll {val['roll']:.2f} mean {val['mean']:.2f} (n={val['n']})")

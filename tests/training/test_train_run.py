@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gazenet_app.training.pack import BatchLoader, PackedDataset
-from gazenet_app.training.trainer import PoseTrainer, SplitNet, TrainConfig, TrainError, backbone_stages
+from gazenet_app.training.split_net import SplitNet, backbone_stages
+from gazenet_app.training.trainer import PoseTrainer, TrainConfig, TrainError
 
 
 def _cfg(data, **kw):
