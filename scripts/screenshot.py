@@ -91,8 +91,8 @@ def wait(cond: Callable[[], bool], timeout_s: float) -> bool:
 class Shooter:
     """Builds a fresh window per shot (throwaway settings), drives it, saves what it shows."""
 
-    def __init__(self, tmp: Path, model: str, detector: str, out_dir: Path) -> None:
-        self.tmp, self.model, self.detector, self.out_dir = tmp, model, detector, out_dir
+    def __init__(self, tmp: Path, model: str, detector: str, preset, out_dir: Path) -> None:
+        self.tmp, self.model, self.detector, self.preset, self.out_dir = tmp, model, detector, preset, out_dir
         self.errors: Dict[str, list] = {}
 
     def window(self, name: str, size, seconds: bool = True, realtime: bool = False):
@@ -103,7 +103,8 @@ class Shooter:
 
         settings = QSettings(str(self.tmp / f"{name}.ini"), QSettings.Format.IniFormat)
         settings.setValue("view/seconds", seconds)
-        options = WorkerOptions(detector=self.detector, model=self.model, realtime=realtime, smoothing=True)
+        options = WorkerOptions(detector=self.detector, preset=self.preset, model=self.model, realtime=realtime,
+                                smoothing=True)
         window = MainWindow(options=options, settings=settings)
         window.resize(*size)
         window.show()
@@ -144,7 +145,7 @@ def shoot(name: str, shooter: Shooter, clips: Dict[str, Path]) -> None:
     if name in ("screenshot", "small_800x600", "small_1024x700"):
         size = {"screenshot": (1440, 900), "small_800x600": (800, 600), "small_1024x700": (1024, 700)}[name]
         window = shooter.window(name, size)
-        shooter.play(window, clips["pan"], 75 if name == "screenshot" else 40)
+        shooter.play(window, clips["pan"], 40 if name == "screenshot" else 20)
         shooter.save(window, name)
     elif name == "timelines":
         window = shooter.window(name, (1440, 900))
@@ -162,7 +163,7 @@ def shoot(name: str, shooter: Shooter, clips: Dict[str, Path]) -> None:
         window.open_source(str(clips["pan"]))
         wait(lambda: window.session.frames_received >= 1, 60)
         window.review(str(csv_path))
-        wait(lambda: window.session.state.review is not None and window.session.frames_received >= 60, 120)
+        wait(lambda: window.session.state.review is not None and window.session.frames_received >= 35, 120)
         window.controller.pause()
         wait(lambda: False, 1.0)
         shooter.save(window, name)
@@ -174,7 +175,7 @@ def shoot(name: str, shooter: Shooter, clips: Dict[str, Path]) -> None:
         batch.add_paths([str(p) for p in clips["batch"]])
         batch.out_edit.setText(str(shooter.tmp / "batch_out"))
         batch.start()
-        wait(lambda: len(batch.results) >= 2 and batch.file_bar.value() >= 20, 300)
+        wait(lambda: len(batch.results) >= 2 and batch.file_bar.value() >= 8, 300)
         shooter.save(batch, name, window=window)
         batch.cancel()
         wait(lambda: not batch.is_running(), 60)
@@ -186,6 +187,7 @@ def main(argv=None) -> int:
     p.add_argument("--photo", default=str(ROOT.parent / "shared" / "data" / "faces" / "ulfd_13.jpg"))
     p.add_argument("--model", help="pose model name or path (default: the installed default)")
     p.add_argument("--detector", default="mtcnn")
+    p.add_argument("--preset", default=None, help="detector preset (default: the detector's own)")
     p.add_argument("--out-dir", default=str(ROOT / "docs"))
     p.add_argument("--only", nargs="*", choices=SHOTS, help="take only these shots")
     args = p.parse_args(argv)
@@ -211,11 +213,11 @@ def main(argv=None) -> int:
         print("error: no pose model installed: pass --model NAME_OR_PATH", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="gazenet-shot-"))
-    clips = {"pan": make_clip(photo, tmp / f"{photo.stem}_pan.avi", frames=90),
-             "tiles": make_clip(photo, tmp / f"{photo.stem}_tiles.avi", frames=60, size=(1280, 720), tiles=2),
-             "batch": [make_clip(photo, tmp / f"{photo.stem}_clip{i}.avi", frames=30 + 15 * i, size=(480, 270))
+    clips = {"pan": make_clip(photo, tmp / f"{photo.stem}_pan.avi", frames=45),
+             "tiles": make_clip(photo, tmp / f"{photo.stem}_tiles.avi", frames=30, size=(1280, 720), tiles=2),
+             "batch": [make_clip(photo, tmp / f"{photo.stem}_clip{i}.avi", frames=16 + 8 * i, size=(320, 180))
                        for i in range(4)]}
-    shooter = Shooter(tmp, model, args.detector, Path(args.out_dir))
+    shooter = Shooter(tmp, model, args.detector, args.preset, Path(args.out_dir))
     for name in args.only or SHOTS:
         shoot(name, shooter, clips)
     failed = {k: v for k, v in shooter.errors.items() if v}

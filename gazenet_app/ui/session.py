@@ -21,7 +21,7 @@ from gazenet_app.core.types import FrameResult
 from gazenet_app.core.video import classify_paths
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.batch import BatchJob, BatchRunner
-from gazenet_app.ui.qthreading import WorkerThread
+from gazenet_app.ui.qthreading import WorkerThread, error_text
 from gazenet_app.ui.recording import export_results, video_for_annotations
 from gazenet_app.ui.settings import AppSettings
 from gazenet_app.ui.worker import ModelStatus, PipelineWorker, SourceInfo, WorkerController, WorkerState
@@ -189,7 +189,7 @@ class Session(QObject):
         try:
             rows = export_results(path, self.results.values(), meta, smoothing=smoothing)
         except Exception as e:  # noqa: BLE001 - shown to the user, the session goes on
-            self.report_error(f"export failed: {e}")
+            self.report_error(f"export failed: {error_text(e)}")
             return 0
         self.status_message.emit(f"exported {rows} rows of {len(self.results)} frames to {path}", 8000)
         return rows
