@@ -7,15 +7,20 @@ import numpy as np
 __all__ = ["box_iou", "box_ios", "nms", "suppress_nested"]
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of boxes a (N, 4) and b (M, 4) -> (N, M); empty boxes have IoU 0."""
+def _areas_and_intersections(a: np.ndarray, b: np.ndarray):
+    """Areas of boxes a (N,) and b (M,) and their pairwise intersection areas (N, M)."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
     area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
     iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = iw * ih
+    return area_a, area_b, iw * ih
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of boxes a (N, 4) and b (M, 4) -> (N, M); empty boxes have IoU 0."""
+    area_a, area_b, inter = _areas_and_intersections(a, b)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
@@ -55,14 +60,9 @@ def box_ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     1.0 when one box lies inside the other, whatever their sizes; empty boxes give 0.
     """
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    area_a, area_b, inter = _areas_and_intersections(a, b)
     smaller = np.minimum(area_a[:, None], area_b[None, :])
-    return np.where(smaller > 0, iw * ih / np.maximum(smaller, 1e-12), 0.0)
+    return np.where(smaller > 0, inter / np.maximum(smaller, 1e-12), 0.0)
 
 
 def suppress_nested(boxes: np.ndarray, ios_threshold: float = 0.6) -> np.ndarray:

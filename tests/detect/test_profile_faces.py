@@ -11,7 +11,7 @@ import pytest
 from gazenet_app.core.video import read_image
 from gazenet_app.detect.registry import get_detector
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
