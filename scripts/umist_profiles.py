@@ -42,7 +42,7 @@ def main() -> None:
             yaw = faces[0].pose.yaw if faces and faces[0].pose is not None else float("nan")
             first_two.setdefault(seq, []).append(abs(yaw))
     info = pipe.describe()
-    print(f"model {(info['model'] or {}).get('name')}, detector {info['detector'].get('name')} preset {a.preset}")
+    print(f"model {(info['model'] or {}).get('name')}, detector {info['detector'].get('detector')} preset {a.preset}")
     print(f"face found in {found} of {len(paths)} UMIST images ({100.0 * found / len(paths):.1f} %)")
     reads = np.array([v for vals in first_two.values() for v in vals], dtype=float)
     print("first two frames of each sequence, |yaw| read: " + ", ".join(

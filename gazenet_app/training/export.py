@@ -80,7 +80,8 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
     hist = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines() if line.strip()] \
         if (run_dir / "history.jsonl").is_file() else []
     datasets = _dataset_summary(cfg.get("data", []))
-    if any(pointing04.SOURCE in d.get("sources", []) for d in datasets):
+    real_profiles = any(pointing04.SOURCE in d.get("sources", []) for d in datasets)
+    if real_profiles:
         license_text = f"{license_text} {pointing04.TERMS}"
     init = {"imagenet": "torchvision ImageNet MobileNetV2 (mobilenet_v2-b0353104.pth)",
             "none": "random initialisation (from scratch)"}.get(cfg.get("pretrained"), cfg.get("pretrained"))
@@ -120,7 +121,9 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
         source=f"trained by gazenet (run {run_dir.name}, {params_note})", default=bool(default),
         flip_average=bool(flip_average),
         description=f"Hopenet ({cfg['backbone']}, {cfg['input_size']} px, crop {cfg['crop']}) trained on "
-                    "teacher-labelled real faces and synthesised large poses.",
+                    "teacher-labelled real faces and synthesised large poses"
+                    + (", with Pointing'04's real faces up to full profile (nominal yaw/pitch)." if real_profiles
+                       else "."),
         extra={"not_measured_here": NOT_MEASURED})
 
 
