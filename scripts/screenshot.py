@@ -5,7 +5,7 @@
     python scripts/screenshot.py --only review small_800x600                 # some of them
 
 Every clip is made in a temp folder from ../shared/data/faces/ulfd_13.jpg (two faces): a slow pan/zoom/tilt
-(the main shot, review mode, the small windows), the same photo tiled 2x2 with its own motion per tile (eight
+(the main shot, the small windows; a shorter one for review mode), the same photo tiled 2x2 with its own motion per tile (eight
 faces, for the timelines), and short pans for the batch queue. Nothing from ../shared is stored in the repo:
 only the PNGs. The window uses the installed default pose model, or `--model NAME_OR_PATH`.
 """
@@ -115,7 +115,7 @@ class Shooter:
     def play(self, window, spec, frames: int, record_to=None) -> None:
         window.open_source(str(spec)) if record_to is None else window.session.open(str(spec), record_to=record_to)
         wait(lambda: window.session.frames_received >= frames or window.session.ended_reason is not None
-             or bool(window.session.errors), 300)
+             or bool(window.session.errors), 1800)
         window.controller.pause()
         wait(lambda: False, 1.0)  # the last image, timelines and Faces table settle
 
@@ -155,16 +155,18 @@ def shoot(name: str, shooter: Shooter, clips: Dict[str, Path]) -> None:
     elif name == "review":
         csv_path = shooter.tmp / "pan_annotations.csv"
         window = shooter.window("review_record", (1440, 900))
-        shooter.play(window, clips["pan"], 10 ** 6, record_to=str(csv_path))
+        shooter.play(window, clips["review"], 10 ** 6, record_to=str(csv_path))  # the whole clip
         window.controller.stop_recording()
-        wait(lambda: csv_path.exists(), 30)
+        wait(lambda: csv_path.exists(), 60)
         shooter.close(window)
         window = shooter.window(name, (1440, 900))
-        window.open_source(str(clips["pan"]))
-        wait(lambda: window.session.frames_received >= 1, 60)
-        window.review(str(csv_path))
-        wait(lambda: window.session.state.review is not None and window.session.frames_received >= 35, 120)
-        window.controller.pause()
+        window.session.open(str(clips["review"]), play=False)
+        wait(lambda: window.session.frames_received >= 1, 600)
+        window.review(str(csv_path))  # plays the file's rows from frame 0 (nothing recomputed)
+        wait(lambda: window.session.state.review is not None and window.session.ended_reason is not None
+             and window.session.frames_received > 20, 600)
+        window.controller.seek(20)
+        wait(lambda: window.session.last_result is not None and window.session.last_result.index == 20, 60)
         wait(lambda: False, 1.0)
         shooter.save(window, name)
     elif name == "batch":
@@ -214,6 +216,7 @@ def main(argv=None) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="gazenet-shot-"))
     clips = {"pan": make_clip(photo, tmp / f"{photo.stem}_pan.avi", frames=45),
+             "review": make_clip(photo, tmp / f"{photo.stem}_review.avi", frames=30, size=(640, 360)),
              "tiles": make_clip(photo, tmp / f"{photo.stem}_tiles.avi", frames=30, size=(1280, 720), tiles=2),
              "batch": [make_clip(photo, tmp / f"{photo.stem}_clip{i}.avi", frames=16 + 8 * i, size=(320, 180))
                        for i in range(4)]}
