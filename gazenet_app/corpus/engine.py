@@ -139,20 +139,20 @@ def _outcome(fut, item: CorpusItem) -> ItemResult:
 
 
 def _stop(client, futures: Dict[object, CorpusItem], results: Dict[str, ItemResult]) -> None:
-    """After the stop event is set: let the tasks close their partials (a grace period), cancel the rest."""
+    """After the stop event is set: let the tasks close their partials (a grace period), record every task the
+    loop had not taken yet (finished ones included), cancel the rest."""
     from distributed import wait
 
-    left = [f for f in futures if not f.done()]
     try:
-        wait(left, timeout=STOP_GRACE_S)
+        wait([f for f in futures if not f.done()], timeout=STOP_GRACE_S)
     except TimeoutError:
         pass
-    for fut in left:
-        if fut.done():
-            results[futures[fut].relative] = _outcome(fut, futures[fut])
-        else:
-            results[futures[fut].relative] = ItemResult(futures[fut].relative, "stopped", "did not stop in time")
-    client.cancel([f for f in left if not f.done()], force=True)
+    for fut, item in futures.items():
+        if results[item.relative].status != "pending":
+            continue  # taken by the loop already
+        results[item.relative] = (_outcome(fut, item) if fut.done()
+                                  else ItemResult(item.relative, "stopped", "did not stop in time"))
+    client.cancel([f for f in futures if not f.done()], force=True)
 
 
 def _account(per_worker: Dict[str, dict], result: ItemResult) -> None:
