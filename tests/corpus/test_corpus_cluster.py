@@ -94,7 +94,8 @@ def test_two_workers_match_single_process_annotate(corpus, scheduler, tiny_pose_
         assert (tmp_path / f"{rel}.csv").read_bytes() == (ref / f"{rel}.csv").read_bytes()
         assert jsonl_without_timing(tmp_path / f"{rel}.jsonl") == jsonl_without_timing(ref / f"{rel}.jsonl")
         ours, theirs = (json.loads((d / f"{rel}.meta.json").read_text()) for d in (tmp_path, ref))
-        assert ours.pop("command") == "gazenet annotate-corpus" and theirs.pop("command").startswith("gazenet annotate ")
+        assert ours.pop("command") == "gazenet annotate-corpus"
+        assert theirs.pop("command").startswith("gazenet annotate ")
         assert ours == theirs
     assert seen[-1].frames_done == seen[-1].frames_total == sum(n for _, _, n in CLIPS)
     assert [r["status"] for r in csv.DictReader(open(tmp_path / "corpus.csv"))] == [
@@ -125,7 +126,8 @@ def test_worker_killed_mid_task_is_retried_and_resumed(corpus, scheduler, tiny_p
     assert len(killed) == 1, "the victim's worker was not found mid-task"
     result = {r.input: r for r in report.results}[victim]
     assert result.status == "complete" and result.resumed_after, result
-    assert without_face_id(tmp_path / f"{victim}.csv") == without_face_id(ref / f"{victim}.csv")
+    # same rows; within a frame their order follows the track ids, which restart at the resume point
+    assert sorted(without_face_id(tmp_path / f"{victim}.csv")) == sorted(without_face_id(ref / f"{victim}.csv"))
     assert [r["frame"] for r in jsonl_without_timing(tmp_path / f"{victim}.jsonl")] == list(range(30))
     assert not list(tmp_path.rglob("*.partial"))
 
