@@ -278,7 +278,9 @@ class PipelineBackend:
             meta = {}
         return ReviewSource(read_annotations(csv_path), str(csv_path), meta)
 
-    def make_recorder(self, path: str, meta: Dict[str, Any], smoothing: bool):
-        """An incremental writer (CSV, or JSON Lines for .jsonl) plus its provenance sidecar."""
+    def make_recorder(self, path: str, meta: Dict[str, Any], smoothing: bool, source: Any = None):
+        """An incremental writer (CSV, or JSON Lines for .jsonl) plus its provenance sidecar; refuses a path that
+        is one of the files of `source` (the open input)."""
+        from gazenet_app.core.outputs_guard import source_files
         from gazenet_app.ui.recording import Recorder
-        return Recorder(path, meta, smoothing)
+        return Recorder(path, meta, smoothing, inputs=source_files(source) if source is not None else ())

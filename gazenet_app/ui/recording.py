@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional, Sequence
 
 from gazenet_app.core.errors import ExportError
 from gazenet_app.core.results import OutputSet, read_sidecar, sidecar_path
@@ -52,10 +52,10 @@ def output_set_for(path: str, meta: Dict[str, Any], smoothing: bool) -> OutputSe
 class Recorder:
     """Rows written frame by frame while the video plays: a crash loses nothing already shown."""
 
-    def __init__(self, path: str, meta: Dict[str, Any], smoothing: bool) -> None:
+    def __init__(self, path: str, meta: Dict[str, Any], smoothing: bool, inputs: Sequence[Path] = ()) -> None:
         self.path = Path(path)
         self.outputs = output_set_for(path, meta, smoothing)
-        self.outputs.open()
+        self.outputs.open(inputs=inputs)  # never the input being played
 
     def write(self, result: FrameResult) -> None:
         """Append one frame's rows (flushed)."""
@@ -73,7 +73,7 @@ def export_results(path: str, results: Iterable[FrameResult], meta: Dict[str, An
     if smoothing is None:
         smoothing = bool(meta.get("smoothing"))
     outputs = output_set_for(path, meta, smoothing)
-    outputs.open()
+    outputs.open(inputs=sorted({r.source for r in results if Path(r.source).is_file()}))  # never an input
     try:
         for result in results:
             outputs.write(None, result)

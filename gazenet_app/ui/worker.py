@@ -534,7 +534,8 @@ class PipelineWorker(WorkerBase):
     def start_recording(self, path: str) -> None:
         """Write every processed frame's rows to `path` (CSV or .jsonl), flushed frame by frame."""
         self._close_recorder()
-        self._recorder = self.backend.make_recorder(path, self.describe(), smoothing=self.options.smoothing)
+        self._recorder = self.backend.make_recorder(path, self.describe(), smoothing=self.options.smoothing,
+                                                    source=self._source)
         self._recording_path = str(path)
         self._emit_state()
         self.events.message.emit(f"recording to {path}")

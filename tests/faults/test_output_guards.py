@@ -260,3 +260,25 @@ def test_disk_full_at_open_leaves_nothing_that_blocks_the_next_run(clip, fake_cl
     assert cli(["annotate", clip, "-o", out / "o.csv", "--jsonl", out / "o.jsonl", "--no-progress"], capsys)[0] == 0
     assert len(rows_of(out / "o.csv")) == 1 + 60
     assert np.array_equal(sorted(p.name for p in out.iterdir()), ["o.csv", "o.jsonl", "o.meta.json"])
+
+
+def test_app_recording_and_export_never_write_over_their_input(clip, tmp_path):
+    """The app's recorder refuses the file being played and its export the files its results came from (a video
+    whose name has no extension is recordable-looking: the only way its path could reach the CSV writer)."""
+    pytest.importorskip("PySide6")
+    from gazenet_app.core.types import FrameResult
+    from gazenet_app.core.video import open_source
+    from gazenet_app.ui.backend import PipelineBackend
+    from gazenet_app.ui.recording import export_results
+
+    bare = tmp_path / "take1"
+    bare.write_bytes(clip.read_bytes())
+    before = bare.read_bytes()
+    with open_source(str(bare)) as source:
+        with pytest.raises(ExportError, match="is the input"):
+            PipelineBackend().make_recorder(str(bare), {}, smoothing=False, source=source)
+    result = FrameResult(index=0, timestamp_ms=0.0, source=str(bare), faces=(), timing={}, shape=(48, 64, 3))
+    with pytest.raises(ExportError, match="is the input"):
+        export_results(str(bare), [result], {})
+    assert bare.read_bytes() == before
+    assert export_results(str(tmp_path / "ok.csv"), [result], {}) == 0  # any other path still exports
