@@ -83,3 +83,12 @@ def test_faces_near_the_border_do_not_fail():
     box = FaceBox(-30, -20, 40, 50, 0.9)
     out = draw_frame_result(rgb, result_with(HeadPose(80, 60, 40), box, h=120, w=160), show_cube=True)
     assert out.shape == rgb.shape
+
+
+def test_label_never_shows_minus_zero():
+    from gazenet_app.core.draw import _label_text
+    from gazenet_app.core.types import FaceBox, FaceResult, HeadPose
+
+    face = FaceResult(face_id=3, box=FaceBox(0, 0, 10, 10, 0.9), pose=HeadPose(-0.4, 12.6, -0.2),
+                      pose_raw=None, pose_valid=True, tracked_only=False)
+    assert _label_text(face, True).endswith("y+0 p+13 r+0")
