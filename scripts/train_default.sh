@@ -5,15 +5,8 @@
 # Env: GAZENET_DATA_DIR (default ~/.cache/gazenet/data), GAZENET_RUNS_DIR (default ~/.cache/gazenet/runs),
 #      RUN (run name), MODEL (exported model name), EXPORT_DIR (default: the user model folder),
 #      EPOCHS (default 10, the shipped model's).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-PY="${PYTHON:-python}"
-G=("$PY" -m gazenet_app.cli.main)
-DATA="${GAZENET_DATA_DIR:-$HOME/.cache/gazenet/data}"
-SHARED="${SHARED:-$PWD/../shared/data}"
+source "$(dirname "$0")/train_env.sh"
 RUN="${RUN:-hopenet_mnv2_96_real30}"
-MODEL="${MODEL:-hopenet_mnv2_96}"
 EPOCHS="${EPOCHS:-10}"
 
 # 1. data (gazenet data issue; seed 0): teacher labels of MTFL train/test and UMIST, renders of the train faces,
@@ -31,7 +24,7 @@ EPOCHS="${EPOCHS:-10}"
 #    400 batches of 64 (each epoch a fresh draw of 25,600 of the ~97k training rows, 30 % of them real faces);
 #    resumes from the newest checkpoint when the run exists.
 RESUME=()
-[ -f "${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}/$RUN/checkpoint.json" ] && RESUME=(--resume)
+[ -f "$RUNS/$RUN/checkpoint.json" ] && RESUME=(--resume)
 "${G[@]}" train --name "$RUN" "${RESUME[@]}" \
   --data "$DATA/mtfl_train" --data "$DATA/mtfl_train_synth11" \
   --backbone mobilenetv2 --pretrained imagenet --input-size 96 --crop gazenet \
@@ -46,4 +39,4 @@ EXPORT=()
 CARD="${EXPORT_DIR:-$("$PY" -c 'from gazenet_app.model_zoo.store import user_model_dir; print(user_model_dir())')}/$MODEL.json"
 "${G[@]}" evaluate "$DATA/mtfl_test" "$DATA/umist" "$DATA/mtfl_test_synth" --model "$CARD" \
   --panoptic "$SHARED/pose/panoptic_opal23_samples" --update-card \
-  --json "${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}/$RUN/eval.json"
+  --json "$RUNS/$RUN/eval.json"

@@ -7,16 +7,8 @@
 #   nohup nice bash scripts/train_profiles.sh > ~/.cache/gazenet/train_profiles.log 2>&1 &
 # Env: GAZENET_DATA_DIR, GAZENET_RUNS_DIR, RUN, MODEL, EXPORT_DIR, EPOCHS (default 6), INIT_COMMIT (the commit
 #      whose models/hopenet_mnv2_96.params is the starting point: the default before this recipe).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-PY="${PYTHON:-python}"
-G=("$PY" -m gazenet_app.cli.main)
-DATA="${GAZENET_DATA_DIR:-$HOME/.cache/gazenet/data}"
-RUNS="${GAZENET_RUNS_DIR:-$HOME/.cache/gazenet/runs}"
-SHARED="${SHARED:-$PWD/../shared/data}"
+source "$(dirname "$0")/train_env.sh"
 RUN="${RUN:-hopenet_mnv2_96_profiles}"
-MODEL="${MODEL:-hopenet_mnv2_96}"
 EPOCHS="${EPOCHS:-6}"
 INIT_COMMIT="${INIT_COMMIT:-e80c0a6}"
 
