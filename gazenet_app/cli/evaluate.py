@@ -178,14 +178,14 @@ def run(args) -> int:
             results[f"roll_vs_eye_line ({path.parent.name})"] = ev.roll_vs_eye_line(real, poses)
     if args.dataset and not args.data_dir:
         raise SourceError("--dataset needs --data-dir DIR")
+    detector = None
+    if args.dataset and args.detect:  # end to end: the dataset's faces as the detector finds them
+        from gazenet_app.detect.registry import get_detector
+
+        detector = get_detector(args.detect)
     if args.dataset and args.dataset.lower() == "pointing04":
         from gazenet_app.training import pointing04
 
-        detector = None
-        if args.detect:
-            from gazenet_app.detect.registry import get_detector
-
-            detector = get_detector(args.detect)
         reports = pointing04.evaluate_model(model, args.data_dir, args.split, detector, args.batch_size)
         printed[f"pointing04 ({args.split})"] = reports
         for boxes, report in reports.items():
@@ -202,11 +202,6 @@ def run(args) -> int:
         dropped = 0
         if not args.no_filter:
             table, dropped = filter_pose_range(table)
-        detector = None
-        if args.detect:
-            from gazenet_app.detect.registry import get_detector
-
-            detector = get_detector(args.detect)
         pred = mev.predict_table(model, table, args.batch_size, detector=detector)
         rep = mev.mae_report(pred, table.poses, "|angle| <= 99" if not args.no_filter else "all rows")
         rep["dropped_by_filter"] = dropped
