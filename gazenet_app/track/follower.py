@@ -166,6 +166,9 @@ class MilFollower(Follower):
         if b is None:
             self._tracker = None
             return
+        # TrackerMIL samples with OpenCV's global RNG: start it from a fixed state, so a box is followed the same
+        # way whatever other OpenCV code drew from that RNG before (annotations reproducible run to run)
+        cv2.setRNGSeed(0)
         self._tracker = cv2.TrackerMIL_create()
         rect = (int(b[0]), int(b[1]), max(1, int(b[2] - b[0])), max(1, int(b[3] - b[1])))
         self._tracker.init(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), rect)
