@@ -8,6 +8,7 @@ oversubscribing it, and ignore SIGINT so that Ctrl-C reaches the client, which s
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -107,6 +108,7 @@ def connect(spec: ClusterSpec) -> Iterator[Tuple[object, ClusterInfo]]:
         return
     address, scheduler_file = _scheduler_target(spec.scheduler)
     where = scheduler_file or address
+    _check_listening(scheduler_address(address, scheduler_file), where, spec.timeout_s)
     try:
         client = (distributed.Client(scheduler_file=scheduler_file, timeout=timeout) if scheduler_file
                   else distributed.Client(address, timeout=timeout))
@@ -122,6 +124,32 @@ def connect(spec: ClusterSpec) -> Iterator[Tuple[object, ClusterInfo]]:
                                f"some with `dask worker {client.scheduler.address}`") from None
         n, desc = _describe_workers(client)
         yield client, ClusterInfo(f"scheduler {client.scheduler.address}: {desc}", client.dashboard_link, n)
+
+
+def scheduler_address(address: str, scheduler_file: Optional[str]) -> str:
+    """The address to connect to: `address`, or the one a scheduler file names ("" when it names none)."""
+    if not scheduler_file:
+        return address
+    try:
+        with open(scheduler_file, encoding="utf-8") as f:
+            return str(json.load(f).get("address") or "")
+    except (OSError, ValueError, AttributeError) as e:
+        raise GazenetError(f"cannot read the scheduler file {scheduler_file}: {e}") from None
+
+
+def _check_listening(address: str, where: str, timeout_s: float) -> None:
+    """A TCP scheduler address nobody listens on is a one-line GazenetError before any Client exists (a Client
+    that fails to connect leaves its event-loop thread running in this process: distributed 2026.8)."""
+    host, sep, port = address.partition("://")[2].rpartition(":")
+    if not address.startswith("tcp://") or not sep or not port.isdigit():
+        return  # tls://, inproc:// and the like: the Client says what is wrong
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise GazenetError(f"cannot reach the Dask scheduler at {where} within {timeout_s:g} s "
+                           f"({e.strerror or type(e).__name__}): is `dask scheduler` running there and its port "
+                           f"open?") from None
 
 
 def _probe(token_path: str, token: str, inputs: List[str]) -> dict:

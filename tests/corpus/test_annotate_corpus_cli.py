@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -32,11 +33,14 @@ def one_error_line(capsys) -> str:
 def test_unreachable_scheduler_is_one_line(clip, tmp_path, capsys):
     pytest.importorskip("distributed")
     address = f"tcp://127.0.0.1:{free_port()}"
+    threads = {t.ident for t in threading.enumerate()}
     t0 = time.monotonic()
     code = main(["-q", "annotate-corpus", str(clip), "-o", str(tmp_path / "out"), "--scheduler", address,
                  "--timeout", "2"])
     assert code == 2 and time.monotonic() - t0 < 60
     assert one_error_line(capsys).startswith(f"error: cannot reach the Dask scheduler at {address} within 2 s")
+    left = [t.name for t in threading.enumerate() if t.ident not in threads and t.name != "tqdm_monitor"]
+    assert not left, f"a failed connection left threads running: {left}"
 
 
 def test_missing_scheduler_file_is_one_line(clip, tmp_path, capsys):
