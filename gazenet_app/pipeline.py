@@ -231,11 +231,13 @@ def build_detector(cfg: PipelineConfig) -> Detector:
 
 
 def _load_model(cfg: PipelineConfig) -> Optional[PoseModel]:
-    from gazenet_app.model_zoo.pose import load_pose_model
+    """The pose model of `cfg`, or None for detection and tracking only (MXNet is imported only to load one)."""
     from gazenet_app.model_zoo.store import list_models
 
     if not cfg.estimate_pose or (cfg.model is None and not cfg.require_model and not list_models(kind="pose")):
         return None  # detection and tracking only
+    from gazenet_app.model_zoo.pose import load_pose_model
+
     return load_pose_model(cfg.model, device=cfg.device, precision=cfg.precision)
 
 

@@ -90,7 +90,7 @@ def _build(base_info, precision: str, calib_input: np.ndarray):
 
     est = load_pose_model(base_info)
     s = est.input_size
-    shape = (1, s, s, 3) if est.card["normalization_in_graph"] else (1, 3, s, s)
+    shape = (1, s, s, 3) if est.card.normalization_in_graph else (1, 3, s, s)
     return optimize_net(est.net, precision, shape, calib=calib_input if precision == "int8" else None)
 
 
@@ -114,8 +114,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from gazenet_app.benchmark.networks import network_input
     from gazenet_app.benchmark.timing import median, paired_rounds
-    from gazenet_app.model_zoo.card import write_card
-    from gazenet_app.model_zoo.modes import mode_model_name, mode_of
+    from gazenet_app.model_zoo.card import load_card, validate_card, write_card
+    from gazenet_app.model_zoo.modes import mode_model_name
     from gazenet_app.model_zoo.pose import load_pose_model
     from gazenet_app.model_zoo.store import default_model_name, resolve_model
     from gazenet_app.model_zoo.weights_io import save_model
@@ -124,8 +124,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if spec is None:
         raise SystemExit("error: no default model is installed; name one with --model")
     base = resolve_model(spec)
-    if mode_of(base.card) is not None or base.card["precision"] != "fp32":
-        raise SystemExit(f"error: {base.name} is already a {base.card['precision']} export; give the fp32 model")
+    if base.card.mode_of is not None or base.card.precision != "fp32":
+        raise SystemExit(f"error: {base.name} is already a {base.card.precision} export; give the fp32 model")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     bad = [m for m in modes if m not in ("fused", "int8")]
     if bad:
@@ -137,7 +137,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit(f"error: {target} exists; pass --force to rebuild it")
 
     fp32 = load_pose_model(base)
-    size, preset = fp32.input_size, fp32.card["crop"]
+    size, preset = fp32.input_size, fp32.card.crop
     log.info("reading crops: %d train (calibration), val (accuracy cost) from %s", args.calib, ", ".join(args.data))
     calib = load_crops(args.data, "train", size, preset, limit=args.calib, seed=args.seed)
     val = load_crops(args.data, "val", size, preset, limit=args.val_limit, seed=args.seed)
@@ -150,8 +150,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for m in modes:
         t0 = time.perf_counter()
         net = _build(base, m, calib_input)
-        extra = {"mode_of": base.name, "base_params_sha256": base.card["params_sha256"]}
-        card_path = save_model(net, _mode_card(base.card, m, extra), out_dir)
+        extra = {"mode_of": base.name, "base_params_sha256": base.card.params_sha256}
+        card_path = save_model(net, _mode_card(base.card.to_dict(), m, extra), out_dir)
         est = load_pose_model(resolve_model(card_path))  # exactly what ships, loaded as the app loads it
         pred = _predict(est, val["crops"])
         cost = mae(pred, val["poses"])
@@ -172,9 +172,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     report: Dict[str, Any] = {"model": base.name, "fp32": {"val_mae": mae32, "ms_per_face": ms["fp32"]},
                               "val_n": val["n"], "calib_n": calib["n"], "data": val["data"], "modes": {}}
     for m, b in built.items():
-        from gazenet_app.model_zoo.card import load_card
-
-        card = load_card(b["card"])
+        card = load_card(b["card"]).to_dict()
         card["extra"].update({
             "mae_delta_deg": round(b["mae"]["mean"] - mae32["mean"], 4),
             "mae_delta": {k: round(b["mae"][k] - mae32[k], 4) for k in ("yaw", "pitch", "roll")},
@@ -188,7 +186,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                        "measured_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
             "command": "python scripts/build_fast_modes.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         })
-        write_card(card, b["card"])
+        write_card(validate_card(card), b["card"])
         report["modes"][m] = {"card": str(b["card"]), "mae_delta_deg": card["extra"]["mae_delta_deg"],
                               "ms_per_face": ms[m], "speedup_vs_fp32": ms["fp32"] / ms[m],
                               "agreement": b["agreement"], "build_s": round(b["build_s"], 1)}

@@ -66,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from gazenet_app.training.model_eval import _read_rgb, predict_boxes
 
     model = load_pose_model(args.model)
-    report: Dict[str, Any] = {"model": model.name, "card_flip_average": bool(model.card.get("flip_average")),
+    report: Dict[str, Any] = {"model": model.name, "card_flip_average": bool(model.card.flip_average),
                               "split": args.split, "datasets": {}}
     for d in args.data:
         folder = Path(d).expanduser()

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Unio
 import numpy as np
 
 from gazenet_app.benchmark.timing import median, paired_ratio, paired_rounds
+from gazenet_app.model_zoo.model_card import ModelCard
 
 __all__ = [
     "Candidate",
@@ -51,17 +52,17 @@ class Candidate:
     notes: Dict[str, Any] = field(default_factory=dict)
 
 
-def network_input(card: Dict[str, Any], crops: np.ndarray) -> np.ndarray:
+def network_input(card: ModelCard, crops: np.ndarray) -> np.ndarray:
     """What a pose model's graph takes for uint8 NHWC RGB crops (mirrors PoseEstimator: colour order, normalisation
     in the graph or by `core.transforms.normalize`)."""
     from gazenet_app.core.transforms import normalize
 
     x = np.asarray(crops)
-    if card.get("color_order") == "BGR":
+    if card.color_order == "BGR":
         x = x[..., ::-1]
-    if card.get("normalization_in_graph"):
+    if card.normalization_in_graph:
         return np.ascontiguousarray(x, dtype=np.float32)
-    return normalize(x, card.get("mean"), card.get("std"))
+    return normalize(x, card.mean, card.std)
 
 
 def _crops(n: int, size: int, seed: int = 0) -> np.ndarray:
@@ -82,9 +83,9 @@ def _mx_forward(net) -> Callable[[np.ndarray], Any]:
     return forward
 
 
-def _flip_averaged(forward: Callable[[np.ndarray], Any], card: Dict[str, Any]) -> Callable[[np.ndarray], Any]:
+def _flip_averaged(forward: Callable[[np.ndarray], Any], card: ModelCard) -> Callable[[np.ndarray], Any]:
     """`forward` on the batch and its mirror image in one call, as `PoseEstimator.flip_average` runs it."""
-    width_axis = 2 if card.get("normalization_in_graph") else 3  # NHWC in graph, else NCHW
+    width_axis = 2 if card.normalization_in_graph else 3  # NHWC in graph, else NCHW
 
     def both(x: np.ndarray):
         return forward(np.concatenate([x, np.flip(x, axis=width_axis)], axis=0))
@@ -193,12 +194,12 @@ def model_candidates(base_info, modes: Sequence[str] = ("fp32", "fused", "int8")
 
     available = list_modes(base_info)
     card = base_info.card
-    size = int(card["input_size"])
-    what = f"default model {base_info.name} ({card['backbone']} {size}px)"
+    size = int(card.input_size)
+    what = f"default model {base_info.name} ({card.backbone} {size}px)"
     out = []
     for mode in modes:
         info = available.get(mode)
-        c = Candidate(mode, card["backbone"], size, False, what, model=base_info.name)
+        c = Candidate(mode, card.backbone, size, False, what, model=base_info.name)
         if info is None:
             c.skipped = (f"no {mode} export of {base_info.name} is installed; build it with "
                          f"`python scripts/build_fast_modes.py --model {base_info.name} --data DATASET`")
@@ -211,10 +212,11 @@ def model_candidates(base_info, modes: Sequence[str] = ("fp32", "fused", "int8")
             c.forward = _flip_averaged(c.forward, est.card)
             c.notes["flip_average"] = True
         c.make_input = (lambda cd: (lambda n: network_input(cd, _crops(n, size, 7 + n))))(est.card)
-        extra = info.card.get("extra") or {}
-        c.mae_delta = 0.0 if mode == "fp32" else extra.get("mae_delta_deg", "not measured (card has no mae_delta_deg)")
-        if mode != "fp32" and "val_n" in extra:
-            c.notes["mae_delta_val_n"] = extra["val_n"]
+        measured = info.card.mae_delta_deg
+        c.mae_delta = 0.0 if mode == "fp32" else (
+            "not measured (card has no mae_delta_deg)" if measured is None else measured)
+        if mode != "fp32" and info.card.val_n is not None:
+            c.notes["mae_delta_val_n"] = info.card.val_n
         out.append(c)
     return out
 

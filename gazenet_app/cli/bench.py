@@ -144,7 +144,6 @@ def _set_threads(n: Optional[int]) -> Tuple[Optional[int], bool]:
 
 def _resolve_base(spec: Optional[str]):
     """(fp32 ModelInfo, note): the model of the default-model rows, or (None, why not)."""
-    from gazenet_app.model_zoo.card import mode_of
     from gazenet_app.model_zoo.store import default_model_name, resolve_model
 
     if spec is None:
@@ -153,7 +152,7 @@ def _resolve_base(spec: Optional[str]):
             return None, ("no default model is installed (and none was named with --model): the default-model rows "
                           "are not measured")
     info = resolve_model(spec)
-    base = mode_of(info.card)
+    base = info.card.mode_of
     if base is not None:
         info = resolve_model(base)
     return info, None
@@ -165,7 +164,7 @@ def _stand_in(shape: Tuple[str, int, str], folder: Path, calib_rgb) -> Path:
     import numpy as np
 
     from gazenet_app.benchmark.networks import network_input
-    from gazenet_app.model_zoo.card import pose_card
+    from gazenet_app.model_zoo.card import pose_card, validate_card
     from gazenet_app.model_zoo.hopenet import get_hopenet
     from gazenet_app.model_zoo.precision import optimize_net
     from gazenet_app.model_zoo.weights_io import save_model
@@ -177,7 +176,7 @@ def _stand_in(shape: Tuple[str, int, str], folder: Path, calib_rgb) -> Path:
                      fmt="params" if mode == "fp32" else "symbol", precision=mode,
                      training={"data": "none", "license": "none (random weights: a speed stand-in)", "epochs": 0},
                      source="gazenet bench: random weights standing in for a model that is not installed")
-    calib = network_input(card, np.asarray(calib_rgb))
+    calib = network_input(validate_card(card), np.asarray(calib_rgb))
     net = optimize_net(net, mode, (1, 3, size, size), calib=calib)
     return save_model(net, card, folder)
 
@@ -241,7 +240,7 @@ def _pipeline_rows(args, ctx: Optional[dict], why: Optional[str], tmp: Path, not
         clip = write_face_clip(tmp / f"faces{n}.avi", patches[:n], frames=args.frames)
         for k in cadences:
             r = pipeline_fps(clip, detector, model, detect_every=k, warmup=args.warmup_frames)
-            rows.append({"faces": n, "fps": r["fps"], "mode": model.card["precision"], "detect_every": k,
+            rows.append({"faces": n, "fps": r["fps"], "mode": model.card.precision, "detect_every": k,
                          "preset": args.preset, "detector": args.detector, "model": label,
                          "input": model.input_size, "frames": r["frames"], "warmup_frames": r["warmup_frames"],
                          "faces_per_frame_median": r["faces_per_frame_median"],

@@ -105,7 +105,7 @@ def _verify(net, checkpoint: str, backbone: str, input_size: int) -> dict:
 def run(args: argparse.Namespace) -> int:
     """Convert the checkpoint, write the model and its card, optionally verify against torch."""
     from gazenet_app.core.errors import ExportError
-    from gazenet_app.model_zoo.card import load_card, validate_card
+    from gazenet_app.model_zoo.card import load_card
     from gazenet_app.model_zoo.conversion import DEFAULT_CONVERTED_CROP, convert_hopenet_checkpoint
     from gazenet_app.model_zoo.weights_io import save_model
 
@@ -115,19 +115,18 @@ def run(args: argparse.Namespace) -> int:
     _refuse_shadowed_name(folder, name)
     net, card = convert_hopenet_checkpoint(args.checkpoint, name=name, backbone=args.backbone,
                                            input_size=args.input_size, crop=args.crop or DEFAULT_CONVERTED_CROP)
-    validate_card(card)
-    report = {"checkpoint": str(args.checkpoint), "name": name, "backbone": card["backbone"],
-              "input_size": card["input_size"], "crop": card["crop"], "verify": None}
+    report = {"checkpoint": str(args.checkpoint), "name": name, "backbone": card.backbone,
+              "input_size": card.input_size, "crop": card.crop, "verify": None}
     if args.verify:
         net.hybridize(static_alloc=True, static_shape=True)
         # The weights do not depend on the input size: a 64 px check keeps the ResNet-50 comparison quick.
-        report["verify"] = _verify(net, args.checkpoint, card["backbone"], 64)
+        report["verify"] = _verify(net, args.checkpoint, card.backbone, 64)
         log.info("verified against PyTorch: logits within %.1e (relative), angles within %.1e deg",
                  report["verify"]["max_rel_logit_diff"], report["verify"]["max_angle_diff_deg"])
     card_path = save_model(net, card, folder)  # a failed write is an ExportError and leaves no file behind
     saved = load_card(card_path)
     report.update(card=str(card_path), params=str(card_path.with_suffix(".params")),
-                  params_sha256=saved["params_sha256"])
+                  params_sha256=saved.params_sha256)
     log.info("wrote model %r: %s (+ %s)", name, card_path, card_path.with_suffix(".params").name)
     log.info("use it with --model %s", name if folder == _user_dir() else card_path)
     if args.json:

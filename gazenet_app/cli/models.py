@@ -7,6 +7,7 @@ import sys
 from typing import Any, Dict, List
 
 from gazenet_app.cli.common import add_json_arg, write_json_report
+from gazenet_app.model_zoo.model_card import ModelCard
 
 __all__ = ["add_parser", "run", "model_row", "eval_summary"]
 
@@ -24,10 +25,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def eval_summary(card: Dict[str, Any], limit: int = 2) -> str:
+def eval_summary(card: ModelCard, limit: int = 2) -> str:
     """`dataset metric value (n, label source)` of the card's first evaluations, '-' when none."""
     parts = []
-    for dataset, metrics in (card.get("eval") or {}).items():
+    for dataset, metrics in card.eval.items():
         for metric, e in metrics.items():
             parts.append(f"{dataset} {metric} {e['value']:.2f} (n={e['n']}, {e['label_source']})")
     return "; ".join(parts[:limit]) + (" ..." if len(parts) > limit else "") if parts else "-"
@@ -36,10 +37,10 @@ def eval_summary(card: Dict[str, Any], limit: int = 2) -> str:
 def model_row(info) -> Dict[str, Any]:
     """One model as a flat dict (the table's columns)."""
     card = info.card
-    return {"name": info.name, "kind": info.kind, "backbone": card.get("backbone") or card["architecture"],
-            "input": card.get("input_size"), "precision": card["precision"], "eval": eval_summary(card),
+    return {"name": info.name, "kind": info.kind, "backbone": card.backbone or card.architecture,
+            "input": card.input_size, "precision": card.precision, "eval": eval_summary(card),
             "location": info.location, "path": str(info.card_path),
-            "sha_ok": info.sha_ok, "default": bool(card.get("default"))}
+            "sha_ok": info.sha_ok, "default": bool(card.default)}
 
 
 def _table(rows: List[Dict[str, Any]]) -> str:
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         write_json_report(args.json, {
             "search_dirs": [{"path": str(p), "location": loc} for p, loc in search_dirs()],
             "default": default,
-            "models": [dict(model_row(m), card=m.card) for m in models]})
+            "models": [dict(model_row(m), card=m.card.to_dict()) for m in models]})
     bad = [r["name"] for r in rows if r["sha_ok"] is False]
     if bad:
         sys.stderr.write(f"error: these models do not match their cards (damaged or replaced files): "

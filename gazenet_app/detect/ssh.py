@@ -54,8 +54,8 @@ def load_ssh_net(model: str, trunk: Optional[str] = None, channels: Optional[Seq
             raise ModelNotFoundError(f"{model!r} is a {info.kind} model, not a face detector")
         card = info.card
         params = info.params_path
-        trunk = trunk or card["detector"].get("trunk")
-        channels = channels or card["detector"].get("channels")
+        trunk = trunk or card.detector.get("trunk")
+        channels = channels or card.detector.get("channels")
     net = get_ssh(trunk or "mobilenetv2", channels=channels)
     net(mx.nd.zeros((1, 3, 64, 64)))  # resolve deferred shapes so every parameter can be checked
     load_params_checked(net, params, ctx=mx.cpu())
@@ -77,8 +77,7 @@ class SshDetector(FaceDetector):
             if model is None:
                 from gazenet_app.model_zoo.store import list_models
 
-                found = [m.name for m in list_models(kind="detector") if m.card.get("architecture", "")
-                         .startswith("ssh")]
+                found = [m.name for m in list_models(kind="detector") if m.card.architecture.startswith("ssh")]
                 if not found:
                     raise ModelNotFoundError("no trained SSH detector is installed: train one with "
                                              "`gazenet train-detector` and pass its .params with model=")

@@ -1,5 +1,9 @@
 """The model card (NAME.json beside the weights): a versioned schema, its validator, load and write.
 
+`validate_card(dict)` checks a card document and returns a `ModelCard` (model_card.py: frozen, typed); code reads
+cards through that. A new card is drafted as a dict (`pose_card`), an existing one edited through
+`ModelCard.to_dict()`; either becomes a card again only through `validate_card`.
+
 Schema version 1. Fields for every card:
   schema_version (int), kind ("pose" | "detector"), name (file-safe), format ("params" | "symbol"),
   precision ("fp32" | "fused" | "int8"), architecture (str), params_sha256 (64 hex chars, of NAME.params or
@@ -19,10 +23,9 @@ says where they are applied: true = inside the graph (feed raw NHWC RGB 0..255),
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Mapping, Union
 
 from gazenet_app.core.errors import CardError
 from gazenet_app.core.geometry import ANGLE_OFFSET, BIN_WIDTH, NUM_BINS
@@ -30,6 +33,7 @@ from gazenet_app.core.input_files import InputFileError, read_json_file
 from gazenet_app.core.results import write_sidecar
 from gazenet_app.core.transforms import CROP_PRESETS, IMAGENET_MEAN, IMAGENET_STD
 from gazenet_app.model_zoo.card_bounds import numeric_problems
+from gazenet_app.model_zoo.model_card import ModelCard
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -42,7 +46,7 @@ __all__ = [
     "OPTIONAL_FIELDS",
     "pose_card",
     "validate_card",
-    "mode_of",
+    "with_eval",
     "load_card",
     "write_card",
 ]
@@ -137,7 +141,7 @@ def _check_eval(ev: Any) -> str:
 def pose_card(name: str, backbone: str, input_size: int, *, training: Dict[str, Any], source: str,
               crop: str = "gazenet", fmt: str = "params", precision: str = "fp32",
               normalization_in_graph: bool = False, **fields: Any) -> Dict[str, Any]:
-    """A pose card with gazenet's Hopenet conventions filled in (66 x 3-degree bins, ImageNet mean/std, RGB);
+    """A pose card draft with gazenet's Hopenet conventions filled in (66 x 3-degree bins, ImageNet mean/std, RGB);
     `params_sha256` is a placeholder until `weights_io.save_model` writes the weights. `fields` add or override."""
     card: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "kind": "pose", "name": name, "format": fmt, "precision": precision,
@@ -151,8 +155,9 @@ def pose_card(name: str, backbone: str, input_size: int, *, training: Dict[str, 
     return card
 
 
-def validate_card(card: Dict[str, Any]) -> Dict[str, Any]:
-    """Check a card against the schema and return a deep copy; any problem raises CardError naming the field."""
+def validate_card(card: Dict[str, Any]) -> ModelCard:
+    """Check a card document against the schema and return it as a ModelCard (its own copy); any problem raises
+    CardError naming the field."""
     if not isinstance(card, dict):
         raise CardError(f"a model card must be a JSON object, got {type(card).__name__}")
     where = _where(card)
@@ -210,16 +215,19 @@ def validate_card(card: Dict[str, Any]) -> Dict[str, Any]:
     problems.extend(numeric_problems(card))
     if problems:
         raise CardError(f"{where}: " + "; ".join(problems))
-    return copy.deepcopy(card)
+    return ModelCard.from_dict(card)
 
 
-def mode_of(card: Dict[str, Any]) -> Optional[str]:
-    """The fp32 model a fused/int8 export's card was made from (`extra.mode_of`), or None for an ordinary model."""
-    base = (card.get("extra") or {}).get("mode_of")
-    return base if isinstance(base, str) and base else None
+def with_eval(card: ModelCard, entries: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> ModelCard:
+    """The card with `entries` (dataset -> metric -> {value, n, label_source, command}) merged into its eval, a
+    metric measured again replacing its old entry; validated."""
+    doc = card.to_dict()
+    for dataset, metrics in entries.items():
+        doc["eval"].setdefault(dataset, {}).update(metrics)
+    return validate_card(doc)
 
 
-def load_card(path: Union[str, Path]) -> Dict[str, Any]:
+def load_card(path: Union[str, Path]) -> ModelCard:
     """Read and validate NAME.json; unreadable JSON or a schema failure raises CardError naming the file.
 
     Only a regular file of at most 1 MiB is read (`core.input_files`: a FIFO never blocks)."""
@@ -234,6 +242,6 @@ def load_card(path: Union[str, Path]) -> Dict[str, Any]:
         raise CardError(f"{path}: {exc}") from None
 
 
-def write_card(card: Dict[str, Any], path: Union[str, Path]) -> Path:
-    """Validate and write a card atomically (`core.results.write_sidecar`: the one JSON writer); returns the path."""
-    return write_sidecar(path, validate_card(card))
+def write_card(card: ModelCard, path: Union[str, Path]) -> Path:
+    """Write a card atomically (`core.results.write_sidecar`: the one JSON writer); returns the path."""
+    return write_sidecar(path, card.to_dict())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from typing import Mapping, Optional, Tuple, Union
 
 import mxnet as mx
 import numpy as np
 
 from gazenet_app.core.errors import ModelLoadError
 from gazenet_app.model_zoo.card import pose_card, validate_card
+from gazenet_app.model_zoo.model_card import ModelCard
 from gazenet_app.model_zoo.hopenet import BACKBONES, Hopenet, get_hopenet
 from gazenet_app.model_zoo.weights_io import (file_sha256, hopenet_to_gluon, load_params_checked,
                                               read_torch_checkpoint)
@@ -32,7 +33,7 @@ def guess_backbone(state_dict: Mapping[str, np.ndarray]) -> str:
 
 
 def converted_card(name: str, backbone: str, input_size: int, checkpoint: Union[str, Path], sha256: str,
-                   crop: str = DEFAULT_CONVERTED_CROP) -> Dict[str, Any]:
+                   crop: str = DEFAULT_CONVERTED_CROP) -> ModelCard:
     """The card of a converted original Hopenet (params_sha256 is filled in when the weights are written)."""
     checkpoint = Path(checkpoint)
     return validate_card(pose_card(
@@ -51,7 +52,7 @@ def converted_card(name: str, backbone: str, input_size: int, checkpoint: Union[
 
 def convert_hopenet_checkpoint(path: Union[str, Path], name: Optional[str] = None, backbone: Optional[str] = None,
                                input_size: Optional[int] = None, crop: str = DEFAULT_CONVERTED_CROP,
-                               ctx: Optional[mx.Context] = None) -> Tuple[Hopenet, Dict[str, Any]]:
+                               ctx: Optional[mx.Context] = None) -> Tuple[Hopenet, ModelCard]:
     """Read a Hopenet .pkl (no torch needed), load it into a Gluon Hopenet and build its card.
 
     `backbone` defaults to what the checkpoint's names say; a wrong one fails with both shapes named.

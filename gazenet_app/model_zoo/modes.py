@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Union
 
 from gazenet_app.core.errors import ModelNotFoundError
-from gazenet_app.model_zoo.card import mode_of
 from gazenet_app.model_zoo.store import ModelInfo, resolve_model
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "ENV_PRECISION",
     "MODE_ORDER",
     "mode_model_name",
-    "mode_of",
     "is_mode_variant",
     "list_modes",
     "choose_mode",
@@ -57,7 +55,7 @@ def mode_model_name(base: str, precision: str) -> str:
 
 def is_mode_variant(info: ModelInfo) -> bool:
     """True for a fused/int8 export of another model (not a model to pick as the default by itself)."""
-    return mode_of(info.card) is not None
+    return info.card.mode_of is not None
 
 
 def list_modes(base: ModelInfo) -> Dict[str, ModelInfo]:
@@ -77,10 +75,9 @@ def list_modes(base: ModelInfo) -> Dict[str, ModelInfo]:
                 info = resolve_model(spec, verify=False)
             except ModelNotFoundError:
                 continue
-            if info.kind != "pose" or info.card.get("precision") != precision or mode_of(info.card) != base.name:
+            if info.kind != "pose" or info.card.precision != precision or info.card.mode_of != base.name:
                 continue
-            base_sha = (info.card.get("extra") or {}).get("base_params_sha256")
-            if base_sha != base.card.get("params_sha256"):
+            if info.card.base_params_sha256 != base.card.params_sha256:
                 _log.warning("ignoring %s: it was exported from other weights than %s (rebuild it with "
                              "scripts/build_fast_modes.py)", info.card_path, base.name)
                 continue
@@ -90,24 +87,22 @@ def list_modes(base: ModelInfo) -> Dict[str, ModelInfo]:
 
 
 def _mae_delta(info: ModelInfo) -> Optional[float]:
-    if info.card.get("precision") == "fp32" and not is_mode_variant(info):
+    if info.card.precision == "fp32" and not is_mode_variant(info):
         return 0.0
-    v = (info.card.get("extra") or {}).get("mae_delta_deg")
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    return info.card.mae_delta_deg
 
 
 def _speed_key(modes: Dict[str, ModelInfo]):
     """Sort key, fastest first: measured batch-1 ms when every candidate has it, else MODE_ORDER."""
     ms: Dict[str, float] = {}
     for precision, info in modes.items():
-        extra = info.card.get("extra") or {}
         if precision == "fp32":
-            others = [(m.card.get("extra") or {}).get("fp32_ms_per_face") for p, m in modes.items() if p != "fp32"]
-            others = [float(v) for v in others if isinstance(v, (int, float))]
+            others = [m.card.fp32_ms_per_face for p, m in modes.items() if p != "fp32"]
+            others = [v for v in others if v is not None]
             if others:
                 ms["fp32"] = min(others)
-        elif isinstance(extra.get("ms_per_face"), (int, float)):
-            ms[precision] = float(extra["ms_per_face"])
+        elif info.card.ms_per_face is not None:
+            ms[precision] = info.card.ms_per_face
     if len(ms) == len(modes):
         return lambda p: (ms[p], MODE_ORDER.index(p))
     return lambda p: (MODE_ORDER.index(p),)

@@ -21,6 +21,7 @@ from gazenet_app.core.transforms import CropPreset, get_crop_preset, normalize
 from gazenet_app.model_zoo.card import validate_card
 from gazenet_app.model_zoo.conversion import DEFAULT_CONVERTED_CROP, convert_hopenet_checkpoint
 from gazenet_app.model_zoo.device import device_string, get_context
+from gazenet_app.model_zoo.model_card import ModelCard
 from gazenet_app.model_zoo.registry import get_model, get_model_list
 from gazenet_app.model_zoo.modes import choose_mode, is_mode_variant, list_modes, requested_precision
 from gazenet_app.model_zoo.store import (CHECKPOINT_SUFFIXES, HOW_TO_GET_A_MODEL, ModelInfo, default_model_name,
@@ -41,30 +42,30 @@ class PoseEstimator:
     than padding a batch would; batches above MAX_BATCH are split.
     """
 
-    def __init__(self, net: mx.gluon.HybridBlock, card: Dict[str, Any], ctx: Optional[mx.Context] = None,
+    def __init__(self, net: mx.gluon.HybridBlock, card: ModelCard, ctx: Optional[mx.Context] = None,
                  info: Optional[ModelInfo] = None, flip_average: Optional[bool] = None):
-        self.card = validate_card(card)
-        if self.card["kind"] != "pose":
-            raise ModelLoadError(f"model {self.card['name']!r} is a {self.card['kind']} model, not a pose model")
+        self.card = card
+        if card.kind != "pose":
+            raise ModelLoadError(f"model {card.name!r} is a {card.kind} model, not a pose model")
         self.net = net
         self.ctx = ctx or mx.cpu()
         self.info = info
-        self._crop_preset = get_crop_preset(self.card["crop"])
-        self._in_graph = bool(self.card["normalization_in_graph"])
-        self._bgr = self.card["color_order"] == "BGR"
+        self._crop_preset = get_crop_preset(card.crop)
+        self._in_graph = bool(card.normalization_in_graph)
+        self._bgr = card.color_order == "BGR"
         #: Average each crop's angles with its mirror image's (yaw, roll negated), in the same forward; the
         #: card's `flip_average` unless overridden (its eval numbers were measured with the card's setting).
-        self.flip_average = bool(self.card.get("flip_average", False)) if flip_average is None else flip_average
+        self.flip_average = bool(card.flip_average) if flip_average is None else flip_average
 
     @property
     def name(self) -> str:
         """The model's name (its card's)."""
-        return self.card["name"]
+        return self.card.name
 
     @property
     def input_size(self) -> int:
         """Side of the square crops the model takes."""
-        return int(self.card["input_size"])
+        return int(self.card.input_size)
 
     @property
     def crop_preset(self) -> CropPreset:
@@ -74,7 +75,7 @@ class PoseEstimator:
     @property
     def precision(self) -> str:
         """What runs: `fp32`, `fused` or `int8` (the card's)."""
-        return self.card["precision"]
+        return self.card.precision
 
     @property
     def device(self) -> str:
@@ -83,10 +84,10 @@ class PoseEstimator:
 
     def describe(self) -> Dict[str, Any]:
         """Provenance for sidecars: name, sha256, precision, network, input size, crop preset, device, path."""
-        return {"name": self.name, "params_sha256": self.card["params_sha256"],
-                "precision": self.precision, "architecture": self.card["architecture"],
-                "backbone": self.card["backbone"],
-                "input_size": self.input_size, "crop": self.card["crop"], "device": self.device,
+        return {"name": self.name, "params_sha256": self.card.params_sha256,
+                "precision": self.precision, "architecture": self.card.architecture,
+                "backbone": self.card.backbone,
+                "input_size": self.input_size, "crop": self.card.crop, "device": self.device,
                 "flip_average": self.flip_average,
                 "path": str(self.info.card_path) if self.info else None}
 
@@ -101,12 +102,12 @@ class PoseEstimator:
             x = x[..., ::-1]
         if self._in_graph:
             return np.ascontiguousarray(x, dtype=np.float32)
-        return normalize(x, self.card["mean"], self.card["std"])
+        return normalize(x, self.card.mean, self.card.std)
 
     def predict_logits(self, crops: np.ndarray) -> np.ndarray:
         """Logits (N, 3, bins) of yaw, pitch, roll for N crops (uint8 NHWC RGB at input_size)."""
         x = self._prepare(crops)
-        bins = int(self.card["bins"])
+        bins = int(self.card.bins)
         if len(x) == 0:
             return np.zeros((0, 3, bins), dtype=np.float32)
         out = [self.net(mx.nd.array(x[i:i + MAX_BATCH], ctx=self.ctx)).asnumpy()
@@ -132,27 +133,27 @@ class PoseEstimator:
         logits = self.predict_logits(x)
         if len(logits) == 0:
             return np.zeros((0, 3), dtype=np.float64)
-        angles = decode_bins(logits, float(self.card["bin_width"]), float(self.card["angle_offset"]))
+        angles = decode_bins(logits, float(self.card.bin_width), float(self.card.angle_offset))
         if self.flip_average:
             angles = 0.5 * (angles[:n] + angles[n:] * np.array([-1.0, 1.0, -1.0]))
         return angles
 
     def __repr__(self) -> str:
         flip = ", flip-averaged" if self.flip_average else ""
-        return (f"PoseEstimator({self.name!r}, {self.card['architecture']}, {self.input_size}px, "
-                f"{self.card['precision']}, {self.device}{flip})")
+        return (f"PoseEstimator({self.name!r}, {self.card.architecture}, {self.input_size}px, "
+                f"{self.card.precision}, {self.device}{flip})")
 
 
 def _build_params_net(info: ModelInfo, ctx: mx.Context) -> mx.gluon.HybridBlock:
     card = info.card
-    arch = card["architecture"].lower()
+    arch = card.architecture.lower()
     if arch not in get_model_list() or not arch.startswith("hopenet"):
-        raise CardError(f"model {info.name!r}: architecture {card['architecture']!r} is not a pose network "
+        raise CardError(f"model {info.name!r}: architecture {card.architecture!r} is not a pose network "
                         f"gazenet knows ({', '.join(n for n in get_model_list() if n.startswith('hopenet'))})")
-    if arch != f"hopenet_{card['backbone']}":
-        raise CardError(f"model {info.name!r}: architecture {arch!r} and backbone {card['backbone']!r} disagree")
-    net = get_model(arch, initialize=False, input_size=card["input_size"], bins=card["bins"],
-                    normalization_in_graph=card["normalization_in_graph"], mean=card["mean"], std=card["std"])
+    if arch != f"hopenet_{card.backbone}":
+        raise CardError(f"model {info.name!r}: architecture {arch!r} and backbone {card.backbone!r} disagree")
+    net = get_model(arch, initialize=False, input_size=card.input_size, bins=card.bins,
+                    normalization_in_graph=card.normalization_in_graph, mean=card.mean, std=card.std)
     load_params_checked(net, info.params_path, ctx=ctx)
     return net
 
@@ -170,17 +171,17 @@ def _import_symbol_net(info: ModelInfo, ctx: mx.Context) -> mx.gluon.HybridBlock
                              f"{info.params_path.name}: {first[:200]}") from None
 
 
-def _ready(net: mx.gluon.HybridBlock, card: Dict[str, Any], ctx: mx.Context) -> None:
+def _ready(net: mx.gluon.HybridBlock, card: ModelCard, ctx: mx.Context) -> None:
     """Hybridize (static) and run one warm-up forward so the first real frame is not slow."""
     net.hybridize(static_alloc=True, static_shape=True)
-    s = int(card["input_size"])
-    shape = (1, s, s, 3) if card["normalization_in_graph"] else (1, 3, s, s)
+    s = int(card.input_size)
+    shape = (1, s, s, 3) if card.normalization_in_graph else (1, 3, s, s)
     try:
         out = net(mx.nd.zeros(shape, ctx=ctx))
         out.wait_to_read()
     except mx.base.MXNetError as exc:
         first = (str(exc).strip().splitlines() or ["MXNetError"])[0]
-        raise ModelLoadError(f"model {card['name']!r} does not run on a {shape} input: {first[:200]}") from None
+        raise ModelLoadError(f"model {card.name!r} does not run on a {shape} input: {first[:200]}") from None
 
 
 def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, device: str = "cpu",
@@ -212,7 +213,7 @@ def load_pose_model(name_or_path: Union[str, Path, ModelInfo, None] = None, devi
     if info.kind != "pose":
         raise ModelLoadError(f"model {info.name!r} is a {info.kind} model, not a pose model")
     ctx = get_context(device)
-    if info.card["format"] == "symbol":
+    if info.card.format == "symbol":
         net = _import_symbol_net(info, ctx)
     else:
         net = _build_params_net(info, ctx)
@@ -236,8 +237,8 @@ def load_hopenet_checkpoint(path: Union[str, Path], backbone: Optional[str] = No
     """Convert an original Hopenet .pkl on the fly (no files written, no torch) and return its estimator."""
     ctx = get_context(device)
     name = re.sub(r"[^A-Za-z0-9_.+-]", "_", Path(path).stem).lstrip("._+-") or "hopenet"
-    net, card = convert_hopenet_checkpoint(path, name=name, backbone=backbone, input_size=input_size,
-                                           crop=crop, ctx=ctx)
-    card["source"] = f"{card['source']}, loaded on the fly from {path}"
+    net, converted = convert_hopenet_checkpoint(path, name=name, backbone=backbone, input_size=input_size,
+                                                crop=crop, ctx=ctx)
+    card = validate_card({**converted.to_dict(), "source": f"{converted.source}, loaded on the fly from {path}"})
     _ready(net, card, ctx)
     return PoseEstimator(net, card, ctx)

@@ -14,10 +14,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from gazenet_app.core.errors import CardError, ModelLoadError, ModelNotFoundError
-from gazenet_app.model_zoo.card import load_card, mode_of
+from gazenet_app.model_zoo.card import load_card
+from gazenet_app.model_zoo.model_card import ModelCard
 from gazenet_app.model_zoo.weights_io import file_sha256, params_file_names
 
 __all__ = [
@@ -51,7 +52,7 @@ class ModelInfo:
 
     name: str
     kind: str
-    card: Dict[str, Any] = field(repr=False)
+    card: ModelCard = field(repr=False)
     card_path: Path
     params_path: Path
     symbol_path: Optional[Path]
@@ -100,11 +101,11 @@ def search_dirs() -> List[Tuple[Path, str]]:
 
 def _info_from_card(card_path: Path, location: str) -> ModelInfo:
     card = load_card(card_path)
-    if card["name"] != card_path.stem:
-        raise CardError(f"{card_path}: the card's name {card['name']!r} differs from its file name "
+    if card.name != card_path.stem:
+        raise CardError(f"{card_path}: the card's name {card.name!r} differs from its file name "
                         f"{card_path.stem!r} (the name picks the weights files)")
-    params_name, symbol_name = params_file_names(card["name"], card["format"])
-    return ModelInfo(card["name"], card["kind"], card, card_path, card_path.parent / params_name,
+    params_name, symbol_name = params_file_names(card.name, card.format)
+    return ModelInfo(card.name, card.kind, card, card_path, card_path.parent / params_name,
                      card_path.parent / symbol_name if symbol_name else None, location)
 
 
@@ -116,14 +117,13 @@ def _cards_in(folder: Path) -> List[Path]:
 
 def verify_model(info: ModelInfo) -> ModelInfo:
     """Check the weights (and symbol) files exist and match the card's sha256; returns info with sha_ok=True."""
-    files = [(info.params_path, "params_sha256")]
+    files = [(info.params_path, info.card.params_sha256)]
     if info.symbol_path is not None:
-        files.append((info.symbol_path, "symbol_sha256"))
-    for path, key in files:
+        files.append((info.symbol_path, info.card.symbol_sha256))
+    for path, want in files:
         if not path.is_file():
             raise ModelNotFoundError(f"model {info.name!r}: its card {info.card_path} needs {path.name}, which is "
                                      f"missing from {path.parent}")
-        want = info.card.get(key)
         if want is None:
             continue
         got = file_sha256(path)
@@ -223,9 +223,9 @@ def default_model_name(kind: str = "pose") -> Optional[str]:
     candidate."""
     # fused/int8 exports of another model are never the default by themselves: model_zoo.modes picks them
     # for their base model.
-    models = [m for m in list_models(kind=kind) if mode_of(m.card) is None]
+    models = [m for m in list_models(kind=kind) if m.card.mode_of is None]
     shipped = [m for m in models if m.location == "package"]
-    marked = [m for m in shipped if m.card.get("default")]
+    marked = [m for m in shipped if m.card.default]
     for group in (marked, shipped, [m for m in models if m.location == "user"]):
         if len(group) == 1 or (group is marked and group):
             return group[0].name

@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Unio
 import numpy as np
 
 from gazenet_app.core.errors import ExportError, GazenetError, ModelLoadError
+from gazenet_app.model_zoo.model_card import ModelCard
 
 __all__ = [
     "read_torch_checkpoint",
@@ -507,31 +508,31 @@ def export_symbol(net, prefix: Union[str, Path], input_shape: Tuple[int, ...], d
     return Path(f"{prefix}-symbol.json"), Path(f"{prefix}-0000.params")
 
 
-def save_model(net, card: Dict[str, Any], out_dir: Union[str, Path], ctx=None) -> Path:
+def save_model(net, card: Union[ModelCard, Mapping[str, Any]], out_dir: Union[str, Path], ctx=None) -> Path:
     """Write NAME.params (format params) or NAME-symbol.json + NAME-0000.params (format symbol) and NAME.json.
 
-    The card's `params_sha256` (and `symbol_sha256`) are filled in from the written files; returns the card path.
+    `card` is a ModelCard or a draft dict (a new card, or `ModelCard.to_dict()` edited); its `params_sha256`
+    (and `symbol_sha256`) are filled in from the written files; returns the card path.
     For format symbol the dummy input is NHWC when `normalization_in_graph`, else NCHW, of the card's input_size.
     A failed write (read-only folder, full disk) raises ExportError with one line and removes every file this
     call wrote, temporary or final, so no weights are left without their card.
     """
     from gazenet_app.model_zoo.card import validate_card
 
-    card = dict(card)
-    card.setdefault("params_sha256", "0" * 64)
-    validate_card(card)  # fail before writing anything
+    draft = card.to_dict() if isinstance(card, ModelCard) else dict(card)
+    draft.setdefault("params_sha256", "0" * 64)
+    card = validate_card(draft)  # fail before writing anything
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelLoadError(f"cannot create model folder {out_dir}: {exc.strerror or exc}") from None
-    name = card["name"]
-    params_name, symbol_name = params_file_names(name, card["format"])
-    written = [out_dir / params_name, out_dir / (params_name + ".tmp"), out_dir / f"{name}.json",
-               out_dir / f"{name}.json.tmp"] + ([out_dir / symbol_name] if symbol_name else [])
+    params_name, symbol_name = params_file_names(card.name, card.format)
+    written = [out_dir / params_name, out_dir / (params_name + ".tmp"), out_dir / f"{card.name}.json",
+               out_dir / f"{card.name}.json.tmp"] + ([out_dir / symbol_name] if symbol_name else [])
     before = {p for p in written if p.exists()}
     try:
-        return _write_model(net, card, out_dir, name, params_name, ctx)
+        return _write_model(net, draft, card, out_dir, params_name, ctx)
     except Exception as exc:  # MXNetError from the C++ writer, OSError from the card
         for p in written:
             if p not in before:
@@ -544,20 +545,21 @@ def save_model(net, card: Dict[str, Any], out_dir: Union[str, Path], ctx=None) -
         raise ExportError(f"cannot write the model into {out_dir}: {_reason(exc)}") from None
 
 
-def _write_model(net, card: Dict[str, Any], out_dir: Path, name: str, params_name: str, ctx) -> Path:
-    from gazenet_app.model_zoo.card import write_card
+def _write_model(net, draft: Dict[str, Any], card: ModelCard, out_dir: Path, params_name: str, ctx) -> Path:
+    """Write the weights of `card` (validated `draft`), then the draft with their sha256 as the card."""
+    from gazenet_app.model_zoo.card import validate_card, write_card
 
-    if card["format"] == "symbol":
-        size = int(card.get("input_size") or 0)
+    if card.format == "symbol":
+        size = int(card.input_size or 0)
         if size <= 0:
             raise ModelLoadError("format symbol needs input_size in the card to trace the graph")
-        shape = (1, size, size, 3) if card.get("normalization_in_graph") else (1, 3, size, size)
-        sym_path, params_path = export_symbol(net, out_dir / name, shape, ctx=ctx)
-        card["symbol_sha256"] = file_sha256(sym_path)
+        shape = (1, size, size, 3) if card.normalization_in_graph else (1, 3, size, size)
+        sym_path, params_path = export_symbol(net, out_dir / card.name, shape, ctx=ctx)
+        draft["symbol_sha256"] = file_sha256(sym_path)
     else:
         params_path = out_dir / params_name
         tmp = out_dir / (params_name + ".tmp")
         net.save_parameters(str(tmp))
         os.replace(tmp, params_path)
-    card["params_sha256"] = file_sha256(params_path)
-    return write_card(card, out_dir / f"{name}.json")
+    draft["params_sha256"] = file_sha256(params_path)
+    return write_card(validate_card(draft), out_dir / f"{card.name}.json")

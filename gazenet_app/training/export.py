@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Union
 
 from gazenet_app.core.errors import GazenetError
-from gazenet_app.model_zoo.card import pose_card
+from gazenet_app.model_zoo.card import pose_card, validate_card, with_eval
+from gazenet_app.model_zoo.model_card import ModelCard
 from gazenet_app.training import pointing04
 from gazenet_app.training.trainer import TrainConfig
 
-__all__ = ["TRAINING_DATA_TERMS", "NOT_MEASURED", "build_card", "export_run", "merge_eval"]
+__all__ = ["TRAINING_DATA_TERMS", "NOT_MEASURED", "build_card", "export_run", "report_eval"]
 
 log = logging.getLogger("gazenet.train")
 
@@ -73,8 +74,8 @@ def _teacher_text(datasets: List[Dict[str, object]]) -> str:
 
 def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: bool = False,
                license_text: str = TRAINING_DATA_TERMS, flip_average: bool = False,
-               reproduce: str = "scripts/train_default.sh") -> Dict[str, object]:
-    """The model card of a run (without params_sha256, filled in when the weights are written)."""
+               reproduce: str = "scripts/train_default.sh") -> ModelCard:
+    """The model card of a run (params_sha256 a placeholder until the weights are written)."""
     run_dir = Path(run_dir)
     cfg = json.loads((run_dir / "config.json").read_text())
     hist = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines() if line.strip()] \
@@ -116,7 +117,7 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
         "datasets": datasets,
         "reproduce": reproduce,
     }
-    return pose_card(
+    return validate_card(pose_card(
         name, cfg["backbone"], int(cfg["input_size"]), crop=cfg["crop"], training=training,
         source=f"trained by gazenet (run {run_dir.name}, {params_note})", default=bool(default),
         flip_average=bool(flip_average),
@@ -124,18 +125,18 @@ def build_card(run_dir: Union[str, Path], name: str, params_note: str, default: 
                     "teacher-labelled real faces and synthesised large poses"
                     + (", with Pointing'04's real faces up to full profile (nominal yaw/pitch)." if real_profiles
                        else "."),
-        extra={"not_measured_here": NOT_MEASURED})
+        extra={"not_measured_here": NOT_MEASURED}))
 
 
-def merge_eval(card: Dict[str, object], reports: Iterable[Union[str, Path]]) -> Dict[str, object]:
-    """Merge `gazenet evaluate --json` reports' `card_eval` sections into the card's eval."""
-    ev = dict(card.get("eval") or {})
+def report_eval(reports: Iterable[Union[str, Path]]) -> Dict[str, Dict[str, Dict]]:
+    """The `card_eval` sections of `gazenet evaluate --json` reports, merged in order (a later report's metric
+    replaces an earlier one's)."""
+    ev: Dict[str, Dict[str, Dict]] = {}
     for rep in reports:
         data = json.loads(Path(rep).read_text())
         for dataset, metrics in (data.get("card_eval") or {}).items():
             ev.setdefault(dataset, {}).update(metrics)
-    card["eval"] = ev
-    return card
+    return ev
 
 
 def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", out_dir=None,
@@ -166,8 +167,8 @@ def export_run(run_dir: Union[str, Path], name: str, checkpoint: str = "best", o
     if not params.is_file():
         raise GazenetError(f"no checkpoint {params}: train first (gazenet train) or name another with --checkpoint")
     cfg = json.loads((run_dir / "config.json").read_text())
-    card = build_card(run_dir, name, note, default=default, flip_average=flip_average, reproduce=reproduce)
-    card = merge_eval(card, eval_reports)
+    card = with_eval(build_card(run_dir, name, note, default=default, flip_average=flip_average,
+                                reproduce=reproduce), report_eval(eval_reports))
     net = get_hopenet(cfg["backbone"], initialize=False, input_size=int(cfg["input_size"]))
     load_params_checked(net, params, ctx=mx.cpu())
     if out_dir is None:

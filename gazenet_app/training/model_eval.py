@@ -242,15 +242,9 @@ def card_eval(dataset: str, metrics: Mapping[str, Tuple[Optional[float], int]], 
 
 def update_card_eval(model_info, card_eval_entries: Mapping[str, Mapping[str, Dict]]) -> Path:
     """Write the entries into the model's card (validated; the weights' checksum is untouched)."""
-    from gazenet_app.model_zoo.card import load_card, validate_card, write_card
+    from gazenet_app.model_zoo.card import load_card, with_eval, write_card
 
     path = Path(model_info.card_path)
-    card = load_card(path)
-    ev = dict(card.get("eval") or {})
-    for ds, metrics in card_eval_entries.items():
-        ev.setdefault(ds, {}).update(metrics)
-    card["eval"] = ev
-    validate_card(card)
-    return write_card(card, path)
+    return write_card(with_eval(load_card(path), card_eval_entries), path)
 
 

@@ -82,18 +82,12 @@ def mirror_result(result: FrameResult) -> FrameResult:
 
 
 def _model_summary(info) -> Dict[str, Any]:
-    """name, backbone, input size and the headline evaluation of a store entry (a ModelInfo or a card dict)."""
-    card = getattr(info, "card", None) or (info if isinstance(info, dict) else {})
-    name = getattr(info, "name", None) or card.get("name")
-    evals = []
-    for dataset, metrics in (card.get("eval") or {}).items():
-        if isinstance(metrics, dict):
-            for metric, entry in metrics.items():
-                value = entry.get("value") if isinstance(entry, dict) else entry
-                if isinstance(value, (int, float)):
-                    evals.append(f"{dataset} {metric} {value:.2f}")
-    return {"name": name, "backbone": card.get("backbone"), "input_size": card.get("input_size"),
-            "eval": "; ".join(evals[:2]), "default": bool(card.get("default"))}
+    """name, backbone, input size and the headline evaluation of a store entry (`model_zoo.store.ModelInfo`)."""
+    card = info.card
+    evals = [f"{dataset} {metric} {entry['value']:.2f}"
+             for dataset, metrics in card.eval.items() for metric, entry in metrics.items()]
+    return {"name": info.name, "backbone": card.backbone, "input_size": card.input_size,
+            "eval": "; ".join(evals[:2]), "default": bool(card.default)}
 
 
 class ReviewSource:
@@ -207,16 +201,21 @@ class PipelineBackend:
     def model_name(self, model, requested: str) -> str:
         """The display name of a loaded model: the model chosen, not the fused/int8 export it runs as (the
         precision is shown beside it)."""
-        card = self.model_info(model)
-        base = (card.get("extra") or {}).get("mode_of") if isinstance(card.get("extra"), dict) else None
+        from gazenet_app.model_zoo.model_card import ModelCard
+
+        card = getattr(model, "card", None)
+        base = card.mode_of if isinstance(card, ModelCard) else None
         return str(base or getattr(model, "name", None) or requested)
 
     def model_info(self, model) -> Dict[str, Any]:
-        """The model's card as a dict (for About and the status bar)."""
+        """The model's card as a dict (`ModelCard.to_dict()`: for About's `dialogs._card_html` and the status
+        bar); a stand-in model's card dict is copied; {} without a card."""
+        from gazenet_app.model_zoo.model_card import ModelCard
+
         card = getattr(model, "card", None)
         if card is None:
             return {}
-        return dict(card) if isinstance(card, dict) else dict(getattr(card, "__dict__", {}))
+        return card.to_dict() if isinstance(card, ModelCard) else dict(card)
 
     # detection and pipeline
     def make_detector(self, name: str, preset: Optional[str], threshold: Optional[float]):

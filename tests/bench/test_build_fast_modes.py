@@ -49,20 +49,20 @@ def test_builds_fused_and_int8_with_cost_and_speed_in_their_cards(user_dir, tmp_
     assert set(found) == {"fp32", "fused", "int8"}
     for p in ("fused", "int8"):
         card = found[p].card
-        assert card["format"] == "symbol" and card["precision"] == p and not card.get("default")
-        extra = card["extra"]
-        assert extra["mode_of"] == "m" and extra["base_params_sha256"] == base.card["params_sha256"]
+        assert card.format == "symbol" and card.precision == p and not card.default
+        extra = card.extra
+        assert card.mode_of == "m" and card.base_params_sha256 == base.card.params_sha256
         assert extra["val_n"] == 4  # the val rows only: test rows are never read
         assert extra["mae_delta_deg"] == pytest.approx(extra["val_mae"]["mean"] - extra["fp32_val_mae"]["mean"],
                                                        abs=1e-3)
         assert extra["ms_per_face"] > 0 and extra["fp32_ms_per_face"] > 0
-    assert found["int8"].card["extra"]["calibration"]["split"] == "train"
-    assert found["int8"].card["extra"]["calibration"]["n"] == 4
-    assert abs(found["fused"].card["extra"]["mae_delta_deg"]) < 1e-3  # fusion does not change the maths
+    assert found["int8"].card.extra["calibration"]["split"] == "train"
+    assert found["int8"].card.extra["calibration"]["n"] == 4
+    assert abs(found["fused"].card.mae_delta_deg) < 1e-3  # fusion does not change the maths
     assert json.loads(report.read_text())["val_n"] == 4
     # the choice made from those cards, and the loaded model
     est = load_pose_model("m", precision="int8")
-    assert est.card["precision"] == "int8" and est.predict_crops(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 3)
+    assert est.card.precision == "int8" and est.predict_crops(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2, 3)
     assert modes.choose_mode(modes.list_modes(store.resolve_model("m")), max_mae_delta=-1).name == "m"
     assert load_pose_model("m_fused").name == "m_fused"  # a named export is used as named
 

@@ -38,10 +38,10 @@ def test_convert_into_user_folder_then_listed_and_loadable(user_dir, mobile_chec
     report = tmp_path / "report.json"
     assert main(["convert", str(mobile_checkpoint), "--input-size", "64", "--verify", "--json", str(report)]) == 0
     card = load_card(user_dir / "hopenet_mobile.json")
-    assert card["backbone"] == "mobilenetv2" and card["input_size"] == 64 and card["crop"] == "hopenet_test"
-    assert mobile_checkpoint.name in card["source"]
+    assert card.backbone == "mobilenetv2" and card.input_size == 64 and card.crop == "hopenet_test"
+    assert mobile_checkpoint.name in card.source
     doc = json.loads(report.read_text())
-    assert doc["verify"]["max_rel_logit_diff"] < 1e-4 and doc["params_sha256"] == card["params_sha256"]
+    assert doc["verify"]["max_rel_logit_diff"] < 1e-4 and doc["params_sha256"] == card.params_sha256
 
     from gazenet_app.model_zoo.pose import load_pose_model
 

@@ -83,7 +83,7 @@ def test_annotate_predict_evaluate_and_app_run_the_same_precision(photos, tmp_pa
     from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 
     monkeypatch.delenv(ENV_PRECISION, raising=False)
-    expected = choose_mode(list_modes(resolve_model(SHIPPED, verify=False))).card["precision"]
+    expected = choose_mode(list_modes(resolve_model(SHIPPED, verify=False))).card.precision
     image = str(photos / "p1.png")
     assert main(["annotate", image, "-o", str(tmp_path / "a.csv"), "--model", SHIPPED, "--no-progress"]) == 0
     annotate = json.loads((tmp_path / "a.meta.json").read_text())["model"]["precision"]

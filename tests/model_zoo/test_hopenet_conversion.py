@@ -62,7 +62,7 @@ def test_converted_resnet50_hopenet_matches_torch(tmp_path, torch_hopenet, crops
     ref = tr.run_numpy(torch_hopenet, x)
 
     net, card = convert_hopenet_checkpoint(ckpt, input_size=SIZE)
-    assert card["backbone"] == "resnet50" and card["input_size"] == SIZE
+    assert card.backbone == "resnet50" and card.input_size == SIZE
     net.hybridize(static_alloc=True, static_shape=True)
     _check_close(net(mx.nd.array(x)).asnumpy(), ref)
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
 from gazenet_app.core.errors import CardError
-from gazenet_app.model_zoo.card import SCHEMA_VERSION, load_card, validate_card, write_card
+from gazenet_app.model_zoo.card import SCHEMA_VERSION, load_card, validate_card, with_eval, write_card
 
 SHA = "ab" * 32
+SHIPPED = Path(__file__).resolve().parents[2] / "models"
 
 
 def pose_card(**overrides):
@@ -45,10 +48,10 @@ def detector_card(**overrides):
 def test_valid_cards_pass_and_come_back_as_copies():
     card = pose_card()
     out = validate_card(card)
-    assert out == card and out is not card
-    out["training"]["epochs"] = 1
+    assert out.to_dict() == card and out.training is not card["training"]
+    out.training["epochs"] = 1
     assert card["training"]["epochs"] == 12
-    assert validate_card(detector_card())["detector"]["score_threshold"] == 0.5
+    assert validate_card(detector_card()).detector["score_threshold"] == 0.5
     assert validate_card(pose_card(format="symbol", precision="int8", symbol_sha256=SHA, default=True))
 
 
@@ -101,8 +104,8 @@ def test_not_a_dict_is_rejected():
 
 
 def test_write_and_load_round_trip(tmp_path):
-    path = write_card(pose_card(), tmp_path / "m.json")
-    assert load_card(path) == pose_card()
+    path = write_card(validate_card(pose_card()), tmp_path / "m.json")
+    assert load_card(path).to_dict() == pose_card()
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CardError, match="bad.json.*not valid JSON"):
         load_card(tmp_path / "bad.json")
@@ -110,5 +113,45 @@ def test_write_and_load_round_trip(tmp_path):
     with pytest.raises(CardError, match="old.json.*kind"):
         load_card(tmp_path / "old.json")
     with pytest.raises(CardError, match="input_size"):
-        write_card(pose_card(input_size=-1), tmp_path / "never.json")
+        write_card(validate_card(pose_card(input_size=-1)), tmp_path / "never.json")
     assert not (tmp_path / "never.json").exists()
+
+
+def test_typed_fields_and_extra_reads():
+    card = validate_card(pose_card(format="symbol", precision="int8", symbol_sha256=SHA, flip_average=True, extra={
+        "mode_of": "hopenet_test", "base_params_sha256": SHA, "mae_delta_deg": 0.05, "ms_per_face": 2,
+        "fp32_ms_per_face": 4.5, "val_n": 300}))
+    assert card.input_size == 112 and card.mean == (0.485, 0.456, 0.406) and card.flip_average is True
+    assert card.default is None and card.detector is None  # absent optional fields
+    assert (card.mode_of, card.base_params_sha256, card.val_n) == ("hopenet_test", SHA, 300)
+    assert (card.mae_delta_deg, card.ms_per_face, card.fp32_ms_per_face) == (0.05, 2.0, 4.5)
+    plain = validate_card(pose_card(extra={"mode_of": "", "mae_delta_deg": True, "val_n": 1.5}))
+    assert (plain.mode_of, plain.mae_delta_deg, plain.val_n, plain.ms_per_face) == (None, None, None, None)
+    with pytest.raises(AttributeError):
+        card.name = "other"  # frozen
+
+
+def test_to_dict_keeps_the_documents_key_order_and_appends_new_fields():
+    doc = pose_card()
+    reordered = dict(reversed(list(doc.items())))
+    assert list(validate_card(reordered).to_dict()) == list(reordered)
+    edited = dataclasses.replace(validate_card(doc), default=True, description="x")
+    assert list(edited.to_dict())[-2:] == ["default", "description"]
+    assert validate_card(edited.to_dict()) == edited
+
+
+@pytest.mark.parametrize("card_path", sorted(p for p in SHIPPED.glob("*.json") if not p.name.endswith("-symbol.json")),
+                         ids=lambda p: p.stem)
+def test_shipped_cards_round_trip_byte_for_byte(card_path, tmp_path):
+    out = write_card(load_card(card_path), tmp_path / card_path.name)
+    assert out.read_bytes() == card_path.read_bytes()
+
+
+def test_with_eval_merges_metrics_and_validates():
+    card = validate_card(pose_card())
+    entry = {"value": 6.0, "n": 10, "label_source": "human", "command": "gazenet evaluate"}
+    merged = with_eval(card, {"mtfl_aflw_test": {"pitch_mae": entry}, "biwi": {"yaw_mae": entry}})
+    assert set(merged.eval["mtfl_aflw_test"]) == {"yaw_mae", "pitch_mae"} and merged.eval["biwi"]["yaw_mae"] == entry
+    assert "biwi" not in card.eval  # the original card is untouched
+    with pytest.raises(CardError, match="label_source"):
+        with_eval(card, {"biwi": {"yaw_mae": {**entry, "label_source": "guess"}}})

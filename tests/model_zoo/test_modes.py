@@ -8,6 +8,7 @@ import pytest
 
 from gazenet_app.core.errors import ModelNotFoundError
 from gazenet_app.model_zoo import modes, store
+from gazenet_app.model_zoo.card import pose_card, validate_card
 from gazenet_app.model_zoo.store import ModelInfo
 
 
@@ -19,7 +20,9 @@ def _info(name, precision, cost=None, ms=None, fp32_ms=None, base=None):
             extra["mae_delta_deg"] = cost
         if ms is not None:
             extra.update(ms_per_face=ms, fp32_ms_per_face=fp32_ms)
-    card = {"name": name, "precision": precision, "params_sha256": "a" * 64, "extra": extra}
+    card = validate_card(pose_card(name, "mobilenetv2", 96, training={"data": "none", "license": "none"},
+                                   source="test", fmt="params" if precision == "fp32" else "symbol",
+                                   precision=precision, params_sha256="a" * 64, extra=extra))
     return ModelInfo(name, "pose", card, Path(f"/m/{name}.json"), Path(f"/m/{name}.params"), None, "user")
 
 
@@ -60,6 +63,6 @@ def test_default_ignores_exports_shipped_beside_the_model(tmp_path, monkeypatch)
     make_tiny_pose_model(tmp_path, name="base")
     base = store.resolve_model("base")
     make_tiny_pose_model(tmp_path, name="base_int8", extra={"mode_of": "base",
-                                                           "base_params_sha256": base.card["params_sha256"]})
+                                                           "base_params_sha256": base.card.params_sha256})
     assert store.default_model_name() == "base"  # the int8 export is not a candidate by itself
-    assert modes.mode_of(store.resolve_model("base_int8").card) == "base"
+    assert store.resolve_model("base_int8").card.mode_of == "base"

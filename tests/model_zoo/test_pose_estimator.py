@@ -28,8 +28,8 @@ def test_fixture_model_loads_by_path_and_name(tiny_pose_model, crops):
     model = load_pose_model(tiny_pose_model)
     assert isinstance(model, PoseEstimator)
     assert model.name == tiny_pose_model.stem and model.input_size == S
-    assert model.crop_preset is CROP_PRESETS[model.card["crop"]]
-    assert model.card["source"] == "test fixture: random weights"
+    assert model.crop_preset is CROP_PRESETS[model.card.crop]
+    assert model.card.source == "test fixture: random weights"
     by_name = load_pose_model(tiny_pose_model.stem)  # the fixture points GAZENET_MODELS_DIR at its folder
     np.testing.assert_array_equal(by_name.predict_crops(crops), model.predict_crops(crops))
 
@@ -50,14 +50,14 @@ def test_batched_equals_one_by_one_and_degrees_from_logits(tiny_pose_model, crop
 
 def test_card_preprocessing_is_applied(tiny_pose_model, crops):
     model = load_pose_model(tiny_pose_model)
-    raw = model.net(mx.nd.array(normalize(crops, model.card["mean"], model.card["std"]))).asnumpy()
+    raw = model.net(mx.nd.array(normalize(crops, model.card.mean, model.card.std))).asnumpy()
     np.testing.assert_allclose(model.predict_logits(crops), raw, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("precision, atol_deg", [("fused", 1e-2), ("int8", None)])
 def test_symbol_format_variants_load_back(tmp_path, tiny_pose_model, crops, precision, atol_deg):
     ref_model = load_pose_model(tiny_pose_model)
-    card = load_card(tiny_pose_model)
+    card = load_card(tiny_pose_model).to_dict()
     net = get_hopenet("mobilenetv2", initialize=False, input_size=S)
     load_params_checked(net, tiny_pose_model.with_suffix(".params"))
     calib = normalize(crops) if precision == "int8" else None
