@@ -36,13 +36,19 @@ STOP_GRACE_S = 30.0
 
 @dataclass
 class CorpusProgress:
-    """Where a run stands: frames over the whole corpus (resumed prefixes included) and inputs finished."""
+    """Where a run stands: frames over the whole corpus (resumed prefixes included) and inputs finished; `input`
+    is the one this update is about, with its frames, and `result` is set when it has just finished (the app
+    shows each input's row from these)."""
 
     frames_done: int
     frames_total: int
     inputs_done: int
     inputs_total: int
     running: Dict[str, str] = field(default_factory=dict)  # input -> worker
+    input: str = ""
+    input_done: int = 0
+    input_total: int = 0
+    result: Optional[ItemResult] = None
 
 
 @dataclass
@@ -87,7 +93,7 @@ class _Tracker:
         with self.lock:
             self.frames[msg["input"]] = int(msg["done"])
             self.running[msg["input"]] = msg["worker"]
-        self._report()
+        self._report(msg["input"])
 
     def finished(self, result: ItemResult) -> None:
         """A task returned: a finished input counts all its frames."""
@@ -96,14 +102,15 @@ class _Tracker:
             self.done_inputs += 1
             if result.done:
                 self.frames[result.input] = self.totals[result.input]
-        self._report()
+        self._report(result.input, result)
 
-    def _report(self) -> None:
+    def _report(self, name: str, result: Optional[ItemResult] = None) -> None:
         if self.callback is None:
             return
         with self.lock:
             p = CorpusProgress(sum(self.frames.values()), sum(self.totals.values()), self.done_inputs,
-                               len(self.totals), dict(self.running))
+                               len(self.totals), dict(self.running), name, self.frames[name], self.totals[name],
+                               result)
         self.callback(p)
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QGroupBox, QLabel, QMessageBox, QSpinBox, QTextBrowser, QVBoxLayout,
-                               QWidget)
+                               QFormLayout, QGroupBox, QLabel, QLineEdit, QMessageBox, QSpinBox, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
 __all__ = ["CameraChoice", "CameraDialog", "FileDialogs", "AboutDialog", "PreferencesDialog", "IMAGE_FILTER",
            "VIDEO_FILTER"]
@@ -224,8 +224,22 @@ class AboutDialog(QDialog):
         cls(text_html, parent, title).exec()
 
 
+def dask_missing() -> Optional[str]:
+    """Why the batch queue cannot run on Dask here (the optional `gazenet[cluster]` extra is not installed), or
+    None when it can."""
+    from gazenet_app.core.errors import DependencyError
+    from gazenet_app.corpus import cluster
+
+    try:
+        cluster.import_distributed()
+    except DependencyError:
+        return f"Running the batch queue on Dask needs the cluster extra: {cluster.INSTALL_HINT}"
+    return None
+
+
 class PreferencesDialog(QDialog):
-    """Detector preset and threshold, detection cadence, One-Euro smoothing parameters."""
+    """Detector preset and threshold, detection cadence, One-Euro smoothing parameters, where the batch queue
+    runs (in-process or on Dask: `dask_scheduler`, `dask_workers` as in settings.BATCH_PREFERENCES)."""
 
     def __init__(self, options: Dict[str, Any], presets: Sequence[str], parent: Optional[QWidget]) -> None:
         super().__init__(parent)
@@ -268,20 +282,41 @@ class PreferencesDialog(QDialog):
         f2.addRow("", self.smoothing)
         f2.addRow("Min cutoff (Hz)", self.min_cutoff)
         f2.addRow("Beta", self.beta)
+        self.dask_scheduler = QLineEdit(str(options.get("dask_scheduler") or ""))
+        self.dask_scheduler.setPlaceholderText("empty: in-process")
+        self.dask_scheduler.setToolTip("Where Batch annotate runs: empty = in this process; local = a Dask "
+                                       "LocalCluster on this machine; tcp://HOST:8786 or a scheduler file = a "
+                                       "running Dask scheduler (inputs and output folder on a shared filesystem)")
+        self.dask_workers = QSpinBox()
+        self.dask_workers.setRange(0, 256)
+        self.dask_workers.setSpecialValueText("one per usable core")
+        self.dask_workers.setValue(int(options.get("dask_workers") or 0))
+        self.dask_workers.setToolTip("Worker processes of the local cluster (each loads the model once)")
+        missing = dask_missing()
+        for widget in (self.dask_scheduler, self.dask_workers):
+            if missing:
+                widget.setEnabled(False)
+                widget.setToolTip(missing)
+        batch = QGroupBox("Batch queue")
+        f3 = QFormLayout(batch)
+        f3.addRow("Dask scheduler", self.dask_scheduler)
+        f3.addRow("Local workers", self.dask_workers)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(det)
         layout.addWidget(smooth)
+        layout.addWidget(batch)
         layout.addWidget(buttons)
 
     def values(self) -> Dict[str, Any]:
-        """The options shown, as WorkerOptions fields."""
+        """The options shown, as WorkerOptions fields, and the batch queue's preferences."""
         return {"preset": self.preset.currentData(),
                 "detector_threshold": self.threshold.value() or None,
                 "detect_every": self.detect_every.value(), "smoothing": self.smoothing.isChecked(),
-                "smooth_min_cutoff": self.min_cutoff.value(), "smooth_beta": self.beta.value()}
+                "smooth_min_cutoff": self.min_cutoff.value(), "smooth_beta": self.beta.value(),
+                "dask_scheduler": self.dask_scheduler.text().strip(), "dask_workers": self.dask_workers.value()}
 
     @classmethod
     def ask(cls, parent: QWidget, options: Dict[str, Any], presets: Sequence[str]) -> Optional[Dict[str, Any]]:

@@ -24,7 +24,7 @@ from gazenet_app.ui.model_picker import ModelPicker
 from gazenet_app.ui.panels import (Banner, FacesTable, StatusLabels, TransportBar, fit_to_screen, frame_label,
                                    record_icon)
 from gazenet_app.ui.session import Session, plan_open
-from gazenet_app.ui.settings import AppSettings
+from gazenet_app.ui.settings import BATCH_PREFERENCES, AppSettings
 from gazenet_app.ui.timeline import TimelineWidget
 from gazenet_app.ui.video_view import VideoView
 from gazenet_app.ui.worker import SourceInfo, WorkerState
@@ -332,15 +332,24 @@ class MainWindow(QMainWindow):
             self.set_model(path)
 
     def ask_preferences(self) -> None:
+        """Preferences: worker options go to the worker (saved once applied), the batch queue's are saved here."""
         current = dict(self.session.state.options) if self.session.state else self.session.options.as_dict()
+        current.update(self.settings.batch_preferences())
         changes = PreferencesDialog.ask(self, current, self.session.catalog.get("presets", []))
-        if changes:
-            self.session.set_options(**changes)
+        if not changes:
+            return
+        self.settings.set_batch_preferences(changes)
+        if self.batch_window is not None:
+            self.batch_window.show_engine()
+        options = {k: v for k, v in changes.items() if k not in BATCH_PREFERENCES}
+        if options:
+            self.session.set_options(**options)
 
     def show_batch(self) -> None:
         from gazenet_app.ui.batch import BatchWindow
         if self.batch_window is None:
             self.batch_window = BatchWindow(self.session.backend, self.session.batch_options, self.settings, self)
+            self.batch_window.failed.connect(self.session.report_error)
         self.batch_window.show()
         self.batch_window.raise_()
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
-__all__ = ["AppSettings", "MAX_RECENT"]
+__all__ = ["AppSettings", "MAX_RECENT", "BATCH_PREFERENCES"]
 
 MAX_RECENT = 10
+
+#: Preferences of the batch queue (not worker options): name -> (settings key, type, default). `dask_scheduler`:
+#: "" in-process, "local" a LocalCluster of `dask_workers` processes (0: one per usable core), else a scheduler
+#: address or scheduler file.
+BATCH_PREFERENCES = {"dask_scheduler": ("batch/dask_scheduler", str, ""),
+                     "dask_workers": ("batch/dask_workers", int, 0)}
 
 
 class AppSettings:
@@ -35,6 +41,17 @@ class AppSettings:
             self.q.remove(key)
         else:
             self.q.setValue(key, value)
+
+    def batch_preferences(self) -> Dict[str, Any]:
+        """The batch queue's preferences (BATCH_PREFERENCES names), defaults where none was saved."""
+        return {name: self.get(key, default, kind) for name, (key, kind, default) in BATCH_PREFERENCES.items()}
+
+    def set_batch_preferences(self, values: Dict[str, Any]) -> None:
+        """Save the BATCH_PREFERENCES entries of `values` (others are ignored)."""
+        for name, value in values.items():
+            if name in BATCH_PREFERENCES:
+                key, kind, _ = BATCH_PREFERENCES[name]
+                self.set(key, kind(value))
 
     def recent_files(self) -> List[str]:
         """Most recent first."""
