@@ -16,7 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
@@ -25,20 +25,18 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
 from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.results import partial_path
 from gazenet_app.core.video import VIDEO_EXTENSIONS
+from gazenet_app.corpus import (ClusterInfo, ClusterSpec, CorpusItem, CorpusJob, CorpusProgress, ItemResult,
+                                run_corpus)
+from gazenet_app.corpus.report import DONE_STATUSES
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.dialogs import FileDialogs
 from gazenet_app.ui.qthreading import WorkerBase, WorkerSignals, WorkerThread, error_text
 
-if TYPE_CHECKING:
-    from gazenet_app.corpus import ClusterInfo, ClusterSpec, CorpusItem, CorpusProgress, ItemResult
-
-__all__ = ["BatchJob", "BatchRunner", "DaskBatchRunner", "BatchWindow", "output_path_for", "queue_outputs",
-           "cluster_spec"]
+__all__ = ["BatchJob", "QueueRunner", "BatchRunner", "DaskBatchRunner", "BatchWindow", "output_path_for",
+           "queue_outputs", "cluster_spec"]
 
 log = logging.getLogger(__name__)
 
-#: The statuses of an annotation whose outputs are finished (`AnnotateSummary.status`, `ItemResult.status`).
-DONE_STATUSES = ("complete", "ended_early")
 #: How long closing the window waits for a batch to stop: a Dask run lets its tasks keep their partials and
 #: shuts its local cluster down (corpus.engine.STOP_GRACE_S at most, usually a few seconds).
 STOP_MS = {False: 10000, True: 60000}
@@ -61,12 +59,10 @@ def queue_outputs(clips: List[str], out_dir: str) -> List[str]:
     return outputs
 
 
-def cluster_spec(scheduler: str, workers: int = 0) -> Optional["ClusterSpec"]:
+def cluster_spec(scheduler: str, workers: int = 0) -> Optional[ClusterSpec]:
     """Where the queue runs, from Preferences: None in this process ("" ), a LocalCluster of `workers`
     processes ("local"; 0: one per usable core; its dashboard on any free port), else a Dask scheduler's address
     or scheduler file."""
-    from gazenet_app.corpus import ClusterSpec
-
     text = scheduler.strip()
     if not text:
         return None
@@ -165,7 +161,7 @@ class DaskBatchRunner(QueueRunner):
     `events` (signals carrying ints and strings, queued to the GUI thread). `cancel` is its `should_stop`.
     """
 
-    def __init__(self, options: WorkerOptions, jobs: List[BatchJob], out_dir: str, cluster: "ClusterSpec") -> None:
+    def __init__(self, options: WorkerOptions, jobs: List[BatchJob], out_dir: str, cluster: ClusterSpec) -> None:
         super().__init__(options, jobs)
         self.out_dir = Path(out_dir).resolve()  # the workers' working folders may differ from ours
         self.cluster = cluster
@@ -174,18 +170,14 @@ class DaskBatchRunner(QueueRunner):
         self._reported: Set[int] = set()
         self._lock = threading.Lock()
 
-    def items(self) -> List["CorpusItem"]:
+    def items(self) -> List[CorpusItem]:
         """One corpus item per job, named so that its CSV is the job's (`OUTDIR/<name>.csv`)."""
-        from gazenet_app.corpus import CorpusItem
-
         return [CorpusItem(Path(job.spec).resolve(),
                            Path(job.csv).resolve().relative_to(self.out_dir).with_suffix("").as_posix())
                 for job in self.jobs]
 
     def run(self) -> None:
         """Annotate every clip through `run_corpus`; a cluster or settings error fails the whole run (one line)."""
-        from gazenet_app.corpus import CorpusJob, run_corpus
-
         items = self.items()
         self._index = {item.relative: i for i, item in enumerate(items)}
         if self.abort.is_set():
@@ -207,10 +199,10 @@ class DaskBatchRunner(QueueRunner):
             self._report(i, *_queue_status(result, self.jobs[i].csv))
         self.events.engine.emit(f"{report.cluster}: {report.summary}")
 
-    def _on_cluster(self, info: "ClusterInfo") -> None:
+    def _on_cluster(self, info: ClusterInfo) -> None:
         self.events.engine.emit(info.description + (f"; dashboard {info.dashboard}" if info.dashboard else ""))
 
-    def _on_progress(self, p: "CorpusProgress") -> None:
+    def _on_progress(self, p: CorpusProgress) -> None:
         """A Dask thread's progress: plain values onto the queued signals."""
         i = self._index.get(p.input)
         if i is None:
@@ -237,7 +229,7 @@ class DaskBatchRunner(QueueRunner):
         self.events.file_done.emit(index, status, message)
 
 
-def _queue_status(result: "ItemResult", csv: Optional[str]) -> Tuple[str, str]:
+def _queue_status(result: ItemResult, csv: Optional[str]) -> Tuple[str, str]:
     """A corpus result as the queue's (status, message)."""
     if result.status in DONE_STATUSES:
         note = f" ({result.reason})" if result.reason else ""
