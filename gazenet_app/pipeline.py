@@ -301,7 +301,7 @@ class AnnotateSummary:
     faces: int = 0
     rows: int = 0
     status: str = "complete"  # complete | ended_early | stopped | interrupted | failed
-    finished: bool = False  # the outputs were renamed to their final names
+    finished: bool = False  # outputs at final names: status in core.results.FINAL_STATUSES, or a camera stopped
     ended_early: Optional[str] = None
     resumed_after: Optional[int] = None
     first_frame: Optional[int] = None
@@ -309,11 +309,6 @@ class AnnotateSummary:
     elapsed_s: float = 0.0
     outputs: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        """True when the outputs were finished (renamed to their final names)."""
-        return self.finished
 
 
 def annotate(source: FrameSource, pipeline: Pipeline, outputs: AnnotateOutputs, *, start: int = 0,

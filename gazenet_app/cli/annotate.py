@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gazenet_app.cli.common import build_pipeline
     from gazenet_app.core.errors import GazenetError
+    from gazenet_app.core.results import FINAL_STATUSES
     from gazenet_app.core.video import open_source
     from gazenet_app.pipeline import AnnotateOutputs, annotate
 
@@ -127,6 +128,6 @@ def run(args: argparse.Namespace) -> int:
                         else "") + "\n")
     if args.json:
         doc = asdict(summary)
-        doc["complete"] = summary.complete
+        doc["complete"] = summary.status in FINAL_STATUSES
         write_json_report(args.json, doc)
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, Union
 
 from gazenet_app.core.devices import parse_devices
 from gazenet_app.core.errors import ExportError
@@ -160,7 +160,7 @@ def make_output_dir(path: Optional[str]) -> Optional[Path]:
     return out
 
 
-def write_json_report(path: str, doc: dict) -> Path:
+def write_json_report(path: Union[str, Path], doc: dict) -> Path:
     """Write a JSON report atomically (core.results' sidecar writer); ExportError when it cannot be written."""
     from gazenet_app.core.results import write_sidecar
 

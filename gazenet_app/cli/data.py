@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from gazenet_app.cli.common import write_json_report
+
 __all__ = ["add_parser", "run"]
 
 
@@ -104,7 +106,7 @@ def run(args) -> int:
         print(json.dumps(report.as_dict()))
         print(f"labelled {report.kept} of {report.total} faces into {args.output}")
         if args.json:
-            Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+            write_json_report(args.json, report.as_dict())
         return 0
     if args.data_command == "synth":
         from gazenet_app.training.paths import data_dir
@@ -156,6 +158,6 @@ def run(args) -> int:
         if args.figure:
             print(f"wrote {label_histograms(tables, Path(args.figure))}")
         if args.json:
-            Path(args.json).write_text(json.dumps(stats, indent=2) + "\n")
+            write_json_report(args.json, stats)
         return 0
     raise ValueError(f"unknown data command {args.data_command!r}")

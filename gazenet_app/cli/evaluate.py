@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gazenet_app.cli.common import write_json_report
+
 __all__ = ["add_parser", "run"]
 
 
@@ -246,5 +248,5 @@ def run(args) -> int:
         for f in evaluation_figures(tables, Path(args.figures)):
             print(f"wrote {f}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
+        write_json_report(args.json, results)
     return 0

@@ -15,6 +15,8 @@ import logging
 import sys
 from pathlib import Path
 
+from gazenet_app.cli.common import write_json_report
+
 __all__ = ["add_parser", "run"]
 
 log = logging.getLogger("gazenet.train")
@@ -238,7 +240,7 @@ def run(args) -> int:
             ensure_pack(d, cfg.pack_size, cfg.pack_context, progress=not args.no_progress)
         run_dir.mkdir(parents=True, exist_ok=True)
         job_cfg = run_dir / "launch-config.json"
-        job_cfg.write_text(json.dumps(cfg.to_dict(), indent=1))
+        write_json_report(job_cfg, cfg.to_dict())
         cmd = [sys.executable, "-c", "import sys; from gazenet_app.cli.main import main; sys.exit(main())"]
         cmd += (["-q"] if args.no_progress else []) + ["train", "--config", str(job_cfg), "--run-dir", str(run_dir)]
         cmd += (["--resume"] if args.resume else []) + (["--no-progress"] if args.no_progress else [])

@@ -12,6 +12,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from gazenet_app.cli.common import write_json_report
+
 __all__ = ["add_parser", "run"]
 
 log = logging.getLogger("gazenet.train_detector")
@@ -117,6 +119,6 @@ def run(args: argparse.Namespace) -> int:
                 "eval": {}, "detector": {"trunk": cfg.trunk, "channels": list(trainer.net.channels),
                                          "box": "canonical"}}
         report["card"] = str(save_model(trainer.net, card, out))
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+    write_json_report(out / "report.json", report)
     print(json.dumps(report))
     return 0

@@ -21,7 +21,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -52,9 +52,14 @@ __all__ = [
     "read_annotations",
     "read_jsonl",
     "VIDEO_CODECS",
+    "FINAL_STATUSES",
 ]
 
 log = logging.getLogger(__name__)
+
+#: The statuses of a run whose outputs are finished (renamed to their final names): it ran to the end of its
+#: input, or the input ended early and the outputs cover the frames before. Every other status keeps the partials.
+FINAL_STATUSES: Tuple[str, ...] = ("complete", "ended_early")
 
 #: The fixed CSV header. `tracked_only`: true where no detection backed the box (the tracker carried it).
 CSV_COLUMNS: Tuple[str, ...] = ("source", "frame", "timestamp_ms", "face_id", "x1", "y1", "x2", "y2",
@@ -516,14 +521,24 @@ class VideoWriter:
         return {"path": self.path.name, "codec": self.codec, "fps": self.fps}
 
 
+def _json_default(value: Any) -> Any:
+    """What JSON cannot write itself: numpy scalars and arrays as numbers and lists, sets as lists, else str."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
+
+
 def write_sidecar(path: PathLike, meta: dict) -> Path:
-    """Write a JSON sidecar atomically (temp file, fsync, os.replace)."""
+    """Write a JSON document atomically (temp file, fsync, os.replace), 2-space indented with a final newline:
+    gazenet's one JSON file writer (sidecars, cards, reports, training state); ExportError naming the file."""
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=2, sort_keys=False, default=str)
+            json.dump(meta, fh, indent=2, sort_keys=False, default=_json_default)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -549,7 +564,7 @@ class OutputSet:
     """
 
     #: Statuses `finish` accepts; the first two finish the outputs unless told otherwise.
-    STATUSES = ("complete", "ended_early", "stopped", "interrupted", "failed")
+    STATUSES = FINAL_STATUSES + ("stopped", "interrupted", "failed")
 
     def __init__(self, csv: Optional[PathLike] = None, jsonl: Optional[PathLike] = None,
                  video: Optional[PathLike] = None, sidecar: Optional[PathLike] = None, *, smoothing: bool = False,
@@ -710,7 +725,7 @@ class OutputSet:
         """
         if status not in self.STATUSES:
             raise ValueError(f"unknown status {status!r}; valid: {', '.join(self.STATUSES)}")
-        final = status in self.STATUSES[:2] if final is None else final
+        final = status in FINAL_STATUSES if final is None else final
         self.status, self.finished = status, final
         self.meta.update(status=status, frames=self.frames, rows=self.rows, faces=self.faces,
                          resumed_after=self.resumed_after, last_frame=self.last_frame, **fields)

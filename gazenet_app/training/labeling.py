@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from gazenet_app.core.errors import SourceError
+from gazenet_app.core.results import write_sidecar
 from gazenet_app.core.transforms import canonical_box_from_landmarks, crop_face
 from gazenet_app.training.dataset_format import LABELS_NAME, MESHES_NAME, make_row, write_labels
 from gazenet_app.training.sources import SourceRecord
@@ -158,5 +159,5 @@ def label_records(records: Sequence[SourceRecord], out_dir: Path, size: int = 12
     np.savez(out_dir / MESHES_NAME, path=np.asarray(mesh_paths), vertices=np.asarray(verts).reshape(-1, 468, 3),
              rotation=np.asarray(rots).reshape(-1, 3, 3), scale=np.asarray(scales),
              translation=np.asarray(trans).reshape(-1, 3))
-    (out_dir / "label_report.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    write_sidecar(out_dir / "label_report.json", report.as_dict())
     return report

@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from gazenet_app.core.results import write_sidecar
 from gazenet_app.core.transforms import crop_face, get_crop_preset, normalize
 from gazenet_app.training.augment import AugmentConfig, augment_sample, crop_region, landmarks_in_crop
 from gazenet_app.training.losses import LANDMARK_COLUMNS
@@ -100,7 +101,7 @@ def pack_table(table: PoseTable, out_dir: Union[str, Path], size: int = 128, con
     tmp.replace(out_dir / "images.npy")
     meta = {"version": PACK_VERSION, "n": n, "size": size, "context": context, "root": str(table.root),
             "fingerprint": fingerprint or {}, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    (out_dir / "pack.json").write_text(json.dumps(meta, indent=1))
+    write_sidecar(out_dir / "pack.json", meta)
     return out_dir
 
 

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from gazenet_app.core.errors import GazenetError
+from gazenet_app.core.results import write_sidecar
 from gazenet_app.core.transforms import normalize
 from gazenet_app.detect.nms import box_iou
 
@@ -255,9 +256,7 @@ class SshTrainer:
         self.net.save_parameters(str(p))
         self.trainer.save_states(str(self.out / "ssh-trainer.states"))
         state = {"step": self.step, "config": asdict(self.cfg), "init": self.init_source, "history": self.history}
-        tmp = self.out / "ssh-state.json.partial"
-        tmp.write_text(json.dumps(state, indent=1, default=list))
-        tmp.replace(self.out / "ssh-state.json")
+        write_sidecar(self.out / "ssh-state.json", state)
         return p
 
     def run(self, progress: Optional[Callable[[dict], None]] = None,

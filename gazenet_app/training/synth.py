@@ -22,6 +22,7 @@ import numpy as np
 
 from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.geometry import euler_to_matrix, matrix_to_euler
+from gazenet_app.core.results import write_sidecar
 from gazenet_app.training.dataset_format import (ALL_COLUMNS, LABELS_NAME, MESHES_NAME, make_row, read_labels,
                                                  write_labels)
 from gazenet_app.training.render import HeadModel, build_head, render_head
@@ -134,7 +135,7 @@ def synthesize(labels: Path, out_dir: Path, cfg: SynthConfig, workers: int = 1, 
             raise GazenetError(f"{out_dir} holds a run with another configuration ({cfg_path}); "
                                "use a new output folder")
     else:
-        cfg_path.write_text(json.dumps(meta, indent=2) + "\n")
+        write_sidecar(cfg_path, meta)
     sel = select_sources(rows, cfg)
     if limit:
         sel = sel[:limit]
@@ -172,7 +173,7 @@ def synthesize(labels: Path, out_dir: Path, cfg: SynthConfig, workers: int = 1, 
                "seconds_this_run": round(elapsed, 1),
                "images_per_second": round(n_images / elapsed, 2) if elapsed > 0 and n_images else None,
                "workers": workers, "output": str(out_dir)}
-    (out_dir / "synth_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_sidecar(out_dir / "synth_summary.json", summary)
     return summary
 
 

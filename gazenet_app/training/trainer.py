@@ -25,8 +25,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from gazenet_app.core.devices import parse_devices
 from gazenet_app.core.errors import GazenetError
 from gazenet_app.core.geometry import decode_bins
+from gazenet_app.core.results import write_sidecar
 from gazenet_app.core.transforms import normalize
 from gazenet_app.training.augment import AugmentConfig
 from gazenet_app.training.losses import LANDMARK_COLUMNS, TURN_BOUNDS
@@ -37,7 +39,7 @@ __all__ = [
     "TrainConfig",
     "TrainError",
     "runs_dir",
-    "parse_devices",
+    "train_contexts",
     "build_net",
     "load_imagenet_backbone",
     "find_checkpoint",
@@ -127,22 +129,16 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-def parse_devices(spec: str):
-    """'cpu:0,cpu:1' / 'gpu:0' / 'cpu' -> list of mx.Context."""
+def train_contexts(spec: str):
+    """'cpu:0,cpu:1' / 'gpu:0' / 'cpu' -> list of mx.Context (`core.devices.parse_devices`, training's grammar)."""
     import mxnet as mx
 
-    out = []
-    for tok in str(spec).split(","):
-        tok = tok.strip().lower()
-        if not tok:
-            continue
-        kind, _, idx = tok.partition(":")
-        if kind not in ("cpu", "gpu") or (idx and not idx.isdigit()):
-            raise TrainError(f"bad device {tok!r}: use cpu, cpu:N or gpu:N (comma-separated for several)")
-        out.append(mx.cpu(int(idx or 0)) if kind == "cpu" else mx.gpu(int(idx or 0)))
-    if not out:
-        raise TrainError("no device given")
-    return out
+    try:
+        devices = parse_devices(spec, several_cpus=True)
+    except ValueError as e:
+        raise TrainError(str(e)) from None
+    return [mx.cpu(int(index)) if kind == "cpu" else mx.gpu(int(index))
+            for kind, index in (d.split(":") for d in devices)]
 
 
 def load_imagenet_backbone(net) -> str:
@@ -206,12 +202,6 @@ def find_checkpoint(run_dir: Path) -> Optional[dict]:
     return json.loads(p.read_text())
 
 
-def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
-
-
 class PoseTrainer:
     """Trains one run; `fit()` returns the history. Construct, then `fit()`; Ctrl-C saves and re-raises.
 
@@ -224,13 +214,13 @@ class PoseTrainer:
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir else runs_dir() / cfg.name
         self.progress = progress
-        self.ctx = parse_devices(cfg.devices)
+        self.ctx = train_contexts(cfg.devices)
         self._setup_distribution()
         ckpt = self._checkpoint_to_resume() if resume else None
         if self.is_chief:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self._setup_log()
-            _atomic_json(self.run_dir / "config.json", cfg.to_dict())
+            write_sidecar(self.run_dir / "config.json", cfg.to_dict())
         self._setup_data(packs)
         self._setup_net(ckpt)
         self._setup_losses()
@@ -442,7 +432,7 @@ class PoseTrainer:
                 os.replace(self.run_dir / "trainer.states.tmp", self.run_dir / "trainer.states")
             except (AssertionError, RuntimeError) as exc:  # pragma: no cover - kvstore without states
                 log.warning("optimizer states not saved: %s", exc)
-        _atomic_json(self.run_dir / "checkpoint.json",
+        write_sidecar(self.run_dir / "checkpoint.json",
                      {"params": name, "epoch": epoch, "batch": batch, "kind": kind, "history": self.history,
                       "best": self.best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         return self.run_dir / name
@@ -528,7 +518,7 @@ class PoseTrainer:
         path = self.save_checkpoint(epoch, 0, "epoch")
         if is_best:
             shutil.copyfile(path, self.run_dir / "best.params")
-            _atomic_json(self.run_dir / "best.json", self.best)
+            write_sidecar(self.run_dir / "best.json", self.best)
         log.info("epoch %d: loss %.4f, %.1f img/s, %.0f s%s", epoch, rec["train_loss"], rec["images_per_s"],
                  rec["seconds"], "" if val is None else f", val MAE yaw {val['yaw']:.2f} pitch {val['pitch']:.2f} "
                                                         f"roll {val['roll']:.2f} mean {val['mean']:.2f} (n={val['n']})")

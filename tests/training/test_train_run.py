@@ -10,7 +10,7 @@ import pytest
 
 from gazenet_app.training.pack import BatchLoader, PackedDataset
 from gazenet_app.training.split_net import SplitNet, backbone_stages
-from gazenet_app.training.trainer import PoseTrainer, TrainConfig, TrainError
+from gazenet_app.training.trainer import PoseTrainer, TrainConfig, TrainError, train_contexts
 
 
 def _cfg(data, **kw):
@@ -186,3 +186,10 @@ def test_landmark_head_trains_resumes_and_stays_out_of_the_model(tiny_pose_datas
     (run / "aux.params").unlink()
     with pytest.raises(TrainError, match="aux.params"):
         PoseTrainer(cfg, run_dir=run, resume=True, progress=False)
+
+
+def test_train_contexts_are_mxnet_contexts_and_bad_devices_a_train_error():
+    assert train_contexts("cpu:0,cpu:1") == [mx.cpu(0), mx.cpu(1)]
+    assert train_contexts("gpu:1") == [mx.gpu(1)]
+    with pytest.raises(TrainError, match="bad device 'tpu:0'"):
+        train_contexts("tpu:0")
