@@ -29,7 +29,7 @@ from gazenet_app.corpus import (ClusterInfo, ClusterSpec, CorpusItem, CorpusJob,
                                 run_corpus)
 from gazenet_app.corpus.report import DONE_STATUSES
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
-from gazenet_app.ui.dialogs import FileDialogs
+from gazenet_app.ui.dialogs import FileDialogs, dask_missing
 from gazenet_app.ui.qthreading import WorkerBase, WorkerSignals, WorkerThread, error_text
 
 __all__ = ["BatchJob", "QueueRunner", "BatchRunner", "DaskBatchRunner", "BatchWindow", "output_path_for",
@@ -211,22 +211,20 @@ class DaskBatchRunner(QueueRunner):
         if p.result is not None:
             self._report(i, *_queue_status(p.result, self.jobs[i].csv))
             return
-        with self._lock:
+        with self._lock:  # emitted under the lock: a clip's rows are posted in order, `file_done` last
             if i in self._reported:
                 return  # a late event of a clip already finished
-            first = i not in self._started
-            self._started.add(i)
-        if first:
-            self.events.file_started.emit(i, self.jobs[i].spec)
-        self.events.progress.emit(i, p.input_done, p.input_total)
+            if i not in self._started:
+                self._started.add(i)
+                self.events.file_started.emit(i, self.jobs[i].spec)
+            self.events.progress.emit(i, p.input_done, p.input_total)
 
     def _report(self, index: int, status: str, message: str) -> None:
         """`file_done` once per clip (the end of the run re-reports what progress already did)."""
         with self._lock:
-            if index in self._reported:
-                return
-            self._reported.add(index)
-        self.events.file_done.emit(index, status, message)
+            if index not in self._reported:
+                self._reported.add(index)
+                self.events.file_done.emit(index, status, message)
 
 
 def _queue_status(result: ItemResult, csv: Optional[str]) -> Tuple[str, str]:
@@ -386,14 +384,17 @@ class BatchWindow(QWidget):
         out_dir = self.out_edit.text().strip()
         self.settings.set("batch/out_dir", out_dir)
         prefs = self.settings.batch_preferences()
+        cluster = cluster_spec(prefs["dask_scheduler"], prefs["dask_workers"])
         try:
             outputs = queue_outputs(paths, out_dir)
+            missing = dask_missing() if cluster is not None else None
+            if missing:
+                raise GazenetError(missing)
         except GazenetError as e:
             self._set_status(f"not started: {e}")
             self.failed.emit(str(e))
             return
         jobs = [BatchJob(p, out, None, resume) for p, out in zip(paths, outputs)]
-        cluster = cluster_spec(prefs["dask_scheduler"], prefs["dask_workers"])
         self.results, self.error, self.dask = [], None, cluster is not None
         self.show_engine()
         self.total_bar.setRange(0, len(jobs))

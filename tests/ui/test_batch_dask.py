@@ -126,8 +126,10 @@ def test_unreachable_scheduler_is_one_error_line_and_the_window_goes_on(qtbot, m
     qtbot.waitUntil(lambda: window.session.frames_received > 0, timeout=20000)
 
 
-def test_without_distributed_the_field_is_disabled_with_the_install_command(qtbot, monkeypatch):
+def test_without_distributed_the_field_is_disabled_with_the_install_command(qtbot, qsettings, fake_backend,
+                                                                           synthetic_clip, tmp_path, monkeypatch):
     from gazenet_app.corpus import cluster
+    from gazenet_app.ui.batch import BatchWindow
     from gazenet_app.ui.dialogs import PreferencesDialog
 
     def missing():
@@ -139,6 +141,16 @@ def test_without_distributed_the_field_is_disabled_with_the_install_command(qtbo
     for field in (dialog.dask_scheduler, dialog.dask_workers):
         assert not field.isEnabled() and cluster.INSTALL_HINT in field.toolTip()
     assert dialog.values()["dask_scheduler"] == "local" and dialog.values()["dask_workers"] == 2  # kept as saved
+    # a setting saved before the extra was removed: Start says what to install, in one line
+    settings = AppSettings(qsettings)
+    settings.set_batch_preferences({"dask_scheduler": "local"})
+    batch = BatchWindow(fake_backend, lambda: WorkerOptions(detector="fake"), settings)
+    qtbot.addWidget(batch)
+    batch.add_paths([str(synthetic_clip.path)])
+    batch.out_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(batch.failed, timeout=5000) as failed:
+        batch.start()
+    assert cluster.INSTALL_HINT in failed.args[0] and "\n" not in failed.args[0] and not batch.is_running()
 
 
 def test_the_dask_setting_is_saved_apart_from_the_worker_options(qtbot, make_window, qsettings, monkeypatch):
