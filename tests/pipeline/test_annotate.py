@@ -33,7 +33,7 @@ def run(clip, tmp_path, name="out", resume=False, pipeline=None, **kw):
 def test_full_run_writes_rows_sidecar_and_final_names(synthetic_clip, tmp_path):
     seen = []
     summary, out = run(synthetic_clip.path, tmp_path, progress=lambda d, t: seen.append((d, t)))
-    assert summary.status == "complete" and summary.complete
+    assert summary.status == "complete" and summary.finished
     assert (summary.frames, summary.faces, summary.rows) == (30, 60, 60)
     assert seen[0] == (0, 30) and seen[-1] == (30, 30) and len(seen) == 31
     rows = rows_of(out.csv)
@@ -205,7 +205,7 @@ class LiveSource(FrameSource):
 def test_live_source_stopped_by_the_user_finishes_outputs(tmp_path):
     outputs = AnnotateOutputs(csv=tmp_path / "cam.csv")
     summary = annotate(LiveSource(20), make_fake_pipeline(interrupt_at_call=5), outputs)
-    assert summary.status == "stopped" and summary.complete and summary.frames == 5
+    assert summary.status == "stopped" and summary.finished and summary.frames == 5
     assert len(rows_of(tmp_path / "cam.csv")) == 1 + 10 and not (tmp_path / "cam.csv.partial").exists()
     meta = json.loads((tmp_path / "cam.meta.json").read_text())
     assert meta["status"] == "stopped" and meta["source"]["kind"] == "camera"
