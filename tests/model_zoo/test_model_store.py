@@ -138,3 +138,11 @@ def test_user_model_dir_platform_default(monkeypatch, tmp_path):
         assert store.user_model_dir() == tmp_path / "gazenet" / "models"
     monkeypatch.setenv(store.ENV_MODELS_DIR, str(tmp_path / "x"))
     assert store.user_model_dir() == tmp_path / "x"
+
+
+def test_no_default_among_several_names_every_model(user_dir):
+    for name in ("alpha", "beta"):
+        make_tiny_pose_model(user_dir, name=name)
+    assert store.default_model_name() is None
+    with pytest.raises(ModelNotFoundError, match=r"several are installed \(alpha, beta\); choose one with --model"):
+        load_pose_model(None)
