@@ -1,11 +1,13 @@
 """The batch queue on Dask (Preferences ▸ Batch queue ▸ Dask scheduler): `local` writes the in-process queue's
 files and rows through `corpus.run_corpus` (a LocalCluster of 1 worker process with the tiny model and MTCNN); an
-unreachable scheduler is one error line and the window goes on; without `distributed` the field is disabled with
-the install command; the setting persists; both modes name outputs `<output folder>/<clip stem>.csv`."""
+unreachable scheduler is one error line and the window goes on; closing during a run asks, then stops it like
+Cancel and Resume finishes it from its partial; without `distributed` the field is disabled with the install
+command; the setting persists; both modes name outputs `<output folder>/<clip stem>.csv`."""
 
 from __future__ import annotations
 
 import csv
+import re
 import socket
 
 import pytest
@@ -79,15 +81,15 @@ def test_local_dask_batch_writes_the_in_process_files_and_rows(qtbot, qsettings,
 
 
 @pytest.mark.slow
-def test_closing_during_a_dask_batch_asks_then_stops_like_cancel(qtbot, make_window, faces_dir, tiny_pose_model,
-                                                                 tmp_path, monkeypatch):
+def test_closing_asks_then_stops_a_dask_batch_like_cancel_and_resume_finishes(qtbot, make_window, faces_dir,
+                                                                             tiny_pose_model, tmp_path, monkeypatch):
     pytest.importorskip("distributed")
     from gazenet_app.ui.dialogs import FileDialogs
 
     answers = []
     monkeypatch.setattr(FileDialogs, "confirm", classmethod(lambda cls, parent, title, text: answers.pop(0)))
     frames, _ = face_frames(faces_dir, n=30)
-    clip = write_clip(tmp_path / "long.avi", (frames + frames[::-1]) * 2)
+    clip = write_clip(tmp_path / "long.avi", frames)  # the first progress event comes long before its end
     window = make_window()
     window.settings.set_batch_preferences({"dask_scheduler": "local", "dask_workers": 1})
     window.show_batch()
@@ -96,14 +98,30 @@ def test_closing_during_a_dask_batch_asks_then_stops_like_cancel(qtbot, make_win
     batch.add_paths([str(clip)])
     batch.out_edit.setText(str(tmp_path / "out"))
     batch.start()
-    qtbot.waitUntil(lambda: " of 120 frames" in batch.list.item(0).text(), timeout=60000)
+    def frames_done() -> int:
+        found = re.search(r"annotating… (\d+) of 30 frames", batch.list.item(0).text())
+        return int(found.group(1)) if found else 0
+
+    qtbot.waitUntil(lambda: frames_done() >= 2, timeout=60000)
     answers.append(False)
     assert not window.close() and batch.is_running()
     answers.append(True)
     assert window.close()
     assert not batch.is_running() and not window.session.controller.is_running() and answers == []
-    assert (tmp_path / "out" / "long.csv.partial").exists() and not (tmp_path / "out" / "long.csv").exists()
+    partial = tmp_path / "out" / "long.csv.partial"
+    assert len(_rows(partial)) > 1 and not (tmp_path / "out" / "long.csv").exists()
     qtbot.waitUntil(lambda: [s for _, s, _ in batch.results] == ["cancelled"], timeout=5000)  # queued signals
+
+    # the next session's Resume finishes the clip from its partial, on Dask again
+    from gazenet_app.ui.batch import BatchWindow
+
+    again = BatchWindow(PipelineBackend(), batch.options_provider, AppSettings(window.settings.q))
+    qtbot.addWidget(again)
+    again.add_paths([str(clip)])
+    status = _run(qtbot, again, tmp_path / "out", 120000, resume=True)
+    assert status == "finished: 1 of 1 file(s) annotated", status
+    frames = sorted({int(r["frame"]) for r in csv.DictReader(open(tmp_path / "out" / "long.csv", newline=""))})
+    assert frames == list(range(30)) and not partial.exists() and "30 frames annotated" not in again.engine_label.text()
 
 
 def test_unreachable_scheduler_is_one_error_line_and_the_window_goes_on(qtbot, make_window, synthetic_clip,
