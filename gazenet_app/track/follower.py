@@ -152,6 +152,26 @@ class TemplateFollower(Follower):
         return self._box
 
 
+def _seed_c_rand() -> None:
+    """Start the C library's rand() from a fixed state. TrackerMIL draws its samples with rand() (not OpenCV's
+    RNG, which cv2.setRNGSeed resets): without this the same clip is followed differently depending on how many
+    boxes were followed before in the process (measured: a box read 111 or 83 px on the same frame)."""
+    libc = _c_library()
+    if libc is not None:
+        libc.srand(1)
+
+
+def _c_library():
+    """The process's C library through ctypes (None where it cannot be found)."""
+    import ctypes
+    import sys
+
+    try:
+        return ctypes.cdll.ucrtbase if sys.platform == "win32" else ctypes.CDLL(None)
+    except (OSError, AttributeError):
+        return None
+
+
 class MilFollower(Follower):
     """OpenCV's TrackerMIL on the greyscale frame (converted to 3 channels)."""
 
@@ -166,9 +186,7 @@ class MilFollower(Follower):
         if b is None:
             self._tracker = None
             return
-        # TrackerMIL samples with OpenCV's global RNG: start it from a fixed state, so a box is followed the same
-        # way whatever other OpenCV code drew from that RNG before (annotations reproducible run to run)
-        cv2.setRNGSeed(0)
+        _seed_c_rand()
         self._tracker = cv2.TrackerMIL_create()
         rect = (int(b[0]), int(b[1]), max(1, int(b[2] - b[0])), max(1, int(b[3] - b[1])))
         self._tracker.init(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), rect)

@@ -129,3 +129,21 @@ def test_umist_head_turn_keeps_one_id_with_a_box_in_every_frame(umist_turn):
         assert abs(tracks[0].box.center[0] - c[0]) < 30 and abs(tracks[0].box.center[1] - c[1]) < 40
     assert followed >= 5  # the profiles were carried by following, not detected
     assert tr.update(bg, det.detect(bg)) == []  # the face is gone: its track ends at once
+
+
+def test_mil_follows_the_same_clip_the_same_way_whatever_ran_before():
+    """TrackerMIL samples with the C library's rand(): each follower starts it from a fixed state."""
+    import cv2
+
+    def followed():
+        tr = FaceTracker(follower="mil", max_missed=5, face_check=None)
+        tr.update(_frame_with_squares([(100, 120)]), [_box(100, 120)])
+        return [tr.update(_frame_with_squares([(100 + 6 * t, 120)]), [])[0].box.center for t in range(1, 4)]
+
+    first = followed()
+    noise = np.random.default_rng(0).integers(0, 255, size=(240, 320, 3), dtype=np.uint8)
+    for _ in range(5):  # other boxes followed in between draw from rand()
+        other = cv2.TrackerMIL_create()
+        other.init(noise, (50, 50, 40, 40))
+        other.update(noise)
+    assert followed() == first
