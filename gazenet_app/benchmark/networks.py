@@ -126,10 +126,11 @@ def reference_candidates(backbone: str = "resnet50", input_size: int = 224,
     from gazenet_app.model_zoo.weights_io import hopenet_to_gluon, load_params_checked
 
     from gazenet_app.core.geometry import decode_bins
-    from gazenet_app.core.transforms import IMAGENET_MEAN, IMAGENET_STD
+    from gazenet_app.model_zoo.card import pose_card, validate_card
 
     what = f"same architecture ({backbone} {input_size}px, random weights)"
-    card = {"normalization_in_graph": False, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
+    card = validate_card(pose_card("reference", backbone, input_size, training={"data": "none", "license": "none"},
+                                   source="random weights (gazenet bench)"))  # gazenet's preprocessing conventions
 
     def make_input(n: int) -> np.ndarray:
         return network_input(card, _crops(n, input_size, seed + n))
