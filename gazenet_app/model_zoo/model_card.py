@@ -66,8 +66,11 @@ class ModelCard:
         """The JSON document of the card (a deep copy): its own keys in its own order, then new fields."""
         declared = [f.name for f in fields(self) if f.name != "key_order"]
         keys = list(self.key_order) + [k for k in declared if k not in self.key_order and getattr(self, k) is not None]
-        return {k: list(getattr(self, k)) if k in _LIST_FIELDS and getattr(self, k) is not None
-                else copy.deepcopy(getattr(self, k)) for k in keys}
+        doc: Dict[str, Any] = {}
+        for key in keys:
+            value = getattr(self, key)
+            doc[key] = list(value) if key in _LIST_FIELDS and value is not None else copy.deepcopy(value)
+        return doc
 
     def _extra(self, key: str) -> Any:
         return (self.extra or {}).get(key)

@@ -48,9 +48,10 @@ def detector_card(**overrides):
 def test_valid_cards_pass_and_come_back_as_copies():
     card = pose_card()
     out = validate_card(card)
-    assert out.to_dict() == card and out.training is not card["training"]
-    out.training["epochs"] = 1
-    assert card["training"]["epochs"] == 12
+    assert out.to_dict() == card and out.training == card["training"] and out.training is not card["training"]
+    doc = out.to_dict()
+    doc["training"]["epochs"] = 1
+    assert out.training["epochs"] == 12  # to_dict is a deep copy too
     assert validate_card(detector_card()).detector["score_threshold"] == 0.5
     assert validate_card(pose_card(format="symbol", precision="int8", symbol_sha256=SHA, default=True))
 
