@@ -117,7 +117,7 @@ class FaceDetector(abc.ABC):
         if factor < 1.0:
             size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        boxes = [b for b in self._detect(small) if b.score >= self._preset.score_threshold]
+        boxes = self._kept(self._detect(small))
         if factor < 1.0:
             boxes = [b.scaled(1.0 / factor) for b in boxes]
         boxes = [clip_box(b, w, h) for b in boxes]
@@ -127,6 +127,10 @@ class FaceDetector(abc.ABC):
     @abc.abstractmethod
     def _detect(self, rgb: np.ndarray) -> List[FaceBox]:
         """Faces in a frame no larger than max_side (coordinates of that frame)."""
+
+    def _kept(self, boxes: List[FaceBox]) -> List[FaceBox]:
+        """The boxes that pass the preset's score cut (a detector that cuts its own boxes overrides this)."""
+        return [b for b in boxes if b.score >= self._preset.score_threshold]
 
     def to_canonical(self, box: FaceBox) -> FaceBox:
         """gazenet's canonical face box for one of this detector's boxes (landmarks if it has them)."""

@@ -63,6 +63,17 @@ def test_a_candidate_onet_rejects_is_dropped_by_the_presets_score_cut():
     assert det.detect(FRAME) == []
 
 
+def test_a_profile_candidate_onet_confirms_is_kept_from_the_lower_profile_cut():
+    from gazenet_app.detect.mtcnn import PROFILE_SCORE
+
+    det = MtcnnDetector("accurate")
+    score = (PROFILE_SCORE + det.settings.score_threshold) / 2  # under the preset's cut, over the profile one
+    _Stub(det, [[40, 40, 120, 130, score]], [[400, 150, 500, 250]], onet_score=score)
+    boxes = det.detect(FRAME)
+    assert [b.as_tuple() for b in boxes] == [(400.0, 150.0, 500.0, 250.0)]  # MTCNN's own box at that score is not
+    assert det.metadata()["profile_stage"]["score_threshold"] == PROFILE_SCORE
+
+
 def test_live_runs_the_profile_stage_only_on_frames_without_a_face():
     det = MtcnnDetector("live")
     stub = _Stub(det, [[40, 40, 120, 130, 0.99]], [[200, 60, 280, 140]])
