@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from gazenet_app.core.results import partial_path, read_sidecar, sidecar_path
+from gazenet_app.core.results import FINAL_STATUSES, partial_path, read_sidecar, sidecar_path
 from gazenet_app.corpus.inputs import CorpusItem
 from gazenet_app.corpus.report import ItemResult
 from gazenet_app.pipeline import AnnotateOutputs, PipelineConfig
@@ -57,7 +57,7 @@ class CorpusJob:
             meta = read_sidecar(sidecar_path(finals[0]))
         except (OSError, ValueError):
             meta = {}
-        status = meta.get("status") if meta.get("status") in ("complete", "ended_early") else "complete"
+        status = meta.get("status") if meta.get("status") in FINAL_STATUSES else "complete"
         last = meta.get("last_frame")
         frames = 0 if last is None else int(last) // self.stride + 1
         rows = int(meta.get("rows") or 0)

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 from gazenet_app.core.errors import ExportError
+from gazenet_app.core.results import FINAL_STATUSES
 
 __all__ = ["ItemResult", "SUMMARY_NAME", "write_corpus_csv", "summary_line"]
 
 #: The per-input summary, at the top of OUTDIR.
 SUMMARY_NAME = "corpus.csv"
 
-#: Statuses: complete and ended_early (the input broke off; what came before it is annotated) are done;
-#: failed is recorded and skipped; stopped (Ctrl-C / stop, partials kept) and pending are left for --resume.
-DONE_STATUSES = ("complete", "ended_early")
+#: Statuses: complete and ended_early (the input broke off; what came before it is annotated: FINAL_STATUSES) are
+#: done; failed is recorded and skipped; stopped (Ctrl-C / stop, partials kept) and pending are left for --resume.
 
 
 @dataclass
@@ -42,7 +42,7 @@ class ItemResult:
     @property
     def done(self) -> bool:
         """True when the input needs no more work (its outputs are finished)."""
-        return self.status in DONE_STATUSES
+        return self.status in FINAL_STATUSES
 
 
 COLUMNS = tuple(f.name for f in fields(ItemResult))

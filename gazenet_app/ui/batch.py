@@ -23,11 +23,10 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from gazenet_app.core.errors import GazenetError
-from gazenet_app.core.results import partial_path
+from gazenet_app.core.results import FINAL_STATUSES, partial_path
 from gazenet_app.core.video import VIDEO_EXTENSIONS
 from gazenet_app.corpus import (ClusterInfo, ClusterSpec, CorpusItem, CorpusJob, CorpusProgress, ItemResult,
                                 run_corpus)
-from gazenet_app.corpus.report import DONE_STATUSES
 from gazenet_app.ui.backend import PipelineBackend, WorkerOptions
 from gazenet_app.ui.dialogs import FileDialogs, dask_missing
 from gazenet_app.ui.qthreading import WorkerBase, WorkerSignals, WorkerThread, error_text
@@ -139,7 +138,7 @@ class BatchRunner(QueueRunner):
                 log.warning("batch %s: %s", job.spec, error_text(e), exc_info=True)
                 self.events.file_done.emit(i, "failed", error_text(e))
                 continue
-            if summary.status in DONE_STATUSES:
+            if summary.status in FINAL_STATUSES:
                 note = f" ({summary.ended_early})" if summary.ended_early else ""
                 self.events.file_done.emit(i, "done", f"{summary.rows} rows, {summary.frames} frames → "
                                                       f"{job.csv or job.video}{note}")
@@ -229,7 +228,7 @@ class DaskBatchRunner(QueueRunner):
 
 def _queue_status(result: ItemResult, csv: Optional[str]) -> Tuple[str, str]:
     """A corpus result as the queue's (status, message)."""
-    if result.status in DONE_STATUSES:
+    if result.status in FINAL_STATUSES:
         note = f" ({result.reason})" if result.reason else ""
         return "done", f"{result.rows} rows, {result.frames} frames → {csv}{note}"
     if result.status == "failed":
