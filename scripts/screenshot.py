@@ -6,7 +6,8 @@
 
 Every clip is made in a temp folder from ../shared/data/faces/ulfd_13.jpg (two faces): a slow pan/zoom/tilt
 (the main shot, the small windows; a shorter one for review mode), the same photo tiled 2x2 with its own motion per tile (eight
-faces, for the timelines), and short pans for the batch queue. Nothing from ../shared is stored in the repo:
+faces, for the timelines), and short pans for the batch queue. The profile shot plays one Pointing'04 train
+person turning from frontal to a full profile (true yaw 90 on the last frame; Gourier, Hall, Crowley 2004). Nothing from ../shared is stored in the repo:
 only the PNGs. The window uses the installed default pose model, or `--model NAME_OR_PATH`.
 """
 
@@ -25,7 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SHOTS = ("screenshot", "timelines", "review", "batch", "small_800x600", "small_1024x700")
+SHOTS = ("screenshot", "profile", "timelines", "review", "batch", "small_800x600", "small_1024x700")
+#: The profile shot's person: a Pointing'04 train person (persons 10-12 are held out), series 1, pitch 0.
+PROFILE_PERSON = 2
 
 
 def _motion(rgb: np.ndarray, size, t: float, phase: float, fit_share: float = 0.94) -> tuple:
@@ -71,6 +74,26 @@ def make_clip(photo: Path, out: Path, frames: int = 120, size=(960, 540), fps: f
                                    axis=1) for r in range(tiles)]
             frame = np.concatenate(rows, axis=0)
         writer.write(cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR))
+    writer.release()
+    return out
+
+
+def make_turn_clip(pointing04: Path, out: Path, person: int = PROFILE_PERSON, hold: int = 4,
+                   size=(768, 576), fps: float = 8.0) -> Path:
+    """A clip of one Pointing'04 person turning from frontal to a full profile (yaw 0, 15, ..., 90 at pitch 0,
+    each photo held `hold` frames, the 90-degree one last), upscaled 2x: the true yaw of its last frame is 90."""
+    import csv
+
+    with open(pointing04 / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["person"]) == person and r["series"] == "1"
+                and int(r["pitch"]) == 0 and int(r["yaw"]) >= 0]
+    if not rows or rows[0]["split"] == "test":
+        raise SystemExit(f"error: no train photos of Pointing'04 person {person} in {pointing04}")
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for r in sorted(rows, key=lambda r: int(r["yaw"])):
+        frame = cv2.resize(cv2.imread(str(pointing04 / r["path"])), size, interpolation=cv2.INTER_CUBIC)
+        for _ in range(hold):
+            writer.write(frame)
     writer.release()
     return out
 
@@ -147,6 +170,10 @@ def shoot(name: str, shooter: Shooter, clips: Dict[str, Path]) -> None:
         window = shooter.window(name, size)
         shooter.play(window, clips["pan"], 40 if name == "screenshot" else 20)
         shooter.save(window, name)
+    elif name == "profile":
+        window = shooter.window(name, (1280, 860))
+        shooter.play(window, clips["turn"], 10 ** 6)  # to the end: the full profile (true yaw 90)
+        shooter.save(window, name)
     elif name == "timelines":
         window = shooter.window(name, (1440, 900))
         window.splitter.setSizes([400, 500])
@@ -218,6 +245,7 @@ def main(argv=None) -> int:
     clips = {"pan": make_clip(photo, tmp / f"{photo.stem}_pan.avi", frames=45),
              "review": make_clip(photo, tmp / f"{photo.stem}_review.avi", frames=30, size=(640, 360)),
              "tiles": make_clip(photo, tmp / f"{photo.stem}_tiles.avi", frames=30, size=(1280, 720), tiles=2),
+             "turn": make_turn_clip(ROOT.parent / "shared" / "data" / "pose" / "pointing04", tmp / "turn.avi"),
              "batch": [make_clip(photo, tmp / f"{photo.stem}_clip{i}.avi", frames=16 + 8 * i, size=(320, 180))
                        for i in range(4)]}
     shooter = Shooter(tmp, model, args.detector, args.preset, Path(args.out_dir))
