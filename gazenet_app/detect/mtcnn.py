@@ -45,7 +45,8 @@ MTCNN_STEPS: Dict[str, Tuple[float, float, float]] = {"accurate": (0.3, 0.3, 0.7
 PROFILE_STAGE: Dict[str, str] = {"accurate": "uncovered", "live": "empty"}
 #: O-Net score from which a face the profile stage proposed is kept (MTCNN's own boxes need the preset's 0.9): the
 #: Haar profile cascade and O-Net are two independent detectors agreeing. 0.6 adds 9 UMIST full profiles (359 ->
-#: 368 of 380) and no box on the group photos or Pointing'04 train persons (scripts/profile_detection.py).
+#: 368 of 380, cascade min_neighbors 2) and no box on the group photos or Pointing'04 train persons
+#: (scripts/profile_detection.py).
 PROFILE_SCORE = 0.6
 #: A profile candidate overlapping an MTCNN box by this share of the smaller box is the same face.
 COVERED_IOS = 0.3
