@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,13 +144,19 @@ def _check_listening(address: str, where: str, timeout_s: float) -> None:
     host, sep, port = address.partition("://")[2].rpartition(":")
     if not address.startswith("tcp://") or not sep or not port.isdigit():
         return  # tls://, inproc:// and the like: the Client says what is wrong
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
-            pass
-    except OSError as e:
-        raise GazenetError(f"cannot reach the Dask scheduler at {where} within {timeout_s:g} s "
-                           f"({e.strerror or type(e).__name__}): is `dask scheduler` running there and its port "
-                           f"open?") from None
+    deadline = time.monotonic() + timeout_s
+    while True:  # like the Client, wait up to the timeout for a scheduler that is still starting
+        left = deadline - time.monotonic()
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=max(0.1, min(2.0, left))):
+                return
+        except OSError as e:
+            if left > 0.5:
+                time.sleep(0.25)
+                continue
+            reason = e.strerror or type(e).__name__
+        raise GazenetError(f"cannot reach the Dask scheduler at {where} within {timeout_s:g} s ({reason}): is "
+                           f"`dask scheduler` running there and its port open?")
 
 
 def _probe(token_path: str, token: str, inputs: List[str]) -> dict:

@@ -60,3 +60,21 @@ def test_partials_need_resume(clip, tmp_path, capsys):
     (tmp_path / "out" / "clip.avi.csv.partial").write_text("source\n")
     assert main(["-q", "annotate-corpus", str(clip), "-o", str(tmp_path / "out")]) == 2
     assert "exists from an interrupted run: pass --resume" in one_error_line(capsys)
+
+
+def test_a_scheduler_that_is_still_starting_is_waited_for():
+    """The reachability check waits up to the timeout, as the Client does (`dask scheduler` started just before)."""
+    from gazenet_app.corpus.cluster import _check_listening
+
+    port = free_port()
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    starting = threading.Timer(0.6, lambda: (server.bind(("127.0.0.1", port)), server.listen()))
+    starting.start()
+    try:
+        t0 = time.monotonic()
+        _check_listening(f"tcp://127.0.0.1:{port}", "the test scheduler", timeout_s=20)
+        assert 0.5 <= time.monotonic() - t0 < 20
+    finally:
+        starting.join()
+        server.close()
