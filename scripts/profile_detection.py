@@ -11,6 +11,7 @@
   P/R/O cuts, no profile stage: the detector before the profile work) overlaps; `--crops DIR` writes each one
   (with context) for judging by eye.
 Usage: PYTHONPATH=. python scripts/profile_detection.py [--split train|test] [--preset accurate] [--crops DIR]
+       [--profile-score F] [--profile-neighbours N] [--steps P,R,O]   (the settings sweep of docs/detection.md)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections import Counter
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -34,11 +36,12 @@ BACK_OF_HEAD_PANELS = (3, 4, 5)
 PROFILE_PANEL = 6
 
 
-def make_detector(preset: str, baseline: bool):
-    """The default detector, or MTCNN alone as it was before the profile stage (the paper's P/R/O cuts)."""
+def make_detector(preset: str, baseline: bool, overrides: Optional[dict] = None):
+    """The default detector (with `overrides` of MtcnnDetector's settings: the sweep of docs/detection.md), or
+    MTCNN alone as it was before the profile stage (the paper's P/R/O cuts)."""
     if baseline:
         return get_detector("mtcnn", preset, profile=False, steps_threshold=(0.6, 0.7, 0.7))
-    return get_detector(None, preset)
+    return get_detector(None, preset, **(overrides or {}))
 
 
 def covers(box, truth) -> bool:
@@ -63,9 +66,9 @@ def umist_canvas(path: Path) -> np.ndarray:
 _worker_detector = None
 
 
-def _init_worker(preset: str, baseline: bool) -> None:
+def _init_worker(preset: str, baseline: bool, overrides: dict) -> None:
     global _worker_detector
-    _worker_detector = make_detector(preset, baseline)
+    _worker_detector = make_detector(preset, baseline, overrides)
 
 
 def _pointing04_row(job):
@@ -74,11 +77,11 @@ def _pointing04_row(job):
     return any(covers(b, truth) for b in boxes), sum(not covers(b, truth) for b in boxes)
 
 
-def pointing04(preset: str, baseline: bool, root: Path, split: str, jobs: int) -> None:
+def pointing04(preset: str, baseline: bool, overrides: dict, root: Path, split: str, jobs: int) -> None:
     rows = [r for r in csv.DictReader(open(root / "labels.csv")) if r["split"] == split
             and abs(int(r["pitch"])) <= 30]
     work = [(root / r["path"], [float(r[k]) for k in ("x1", "y1", "x2", "y2")]) for r in rows]
-    with Pool(jobs, initializer=_init_worker, initargs=(preset, baseline)) as pool:
+    with Pool(jobs, initializer=_init_worker, initargs=(preset, baseline, overrides)) as pool:
         results = pool.map(_pointing04_row, work, chunksize=8)
     n, found, other = Counter(), Counter(), 0
     for r, (hit, extra) in zip(rows, results):
@@ -156,15 +159,21 @@ def main() -> None:
     ap.add_argument("--baseline", action="store_true", help="measure MTCNN alone instead of the default detector")
     ap.add_argument("--jobs", type=int, default=1, help="processes for Pointing'04 (same figures, sooner)")
     ap.add_argument("--crops", type=Path, default=None, help="write the group photos' unmatched boxes here")
+    ap.add_argument("--profile-score", type=float, help="O-Net cut for profile-stage faces (default PROFILE_SCORE)")
+    ap.add_argument("--profile-neighbours", type=int, help="Haar cascade neighbours (default PROFILE_NEIGHBOURS)")
+    ap.add_argument("--steps", help="P,R,O-Net score cuts, e.g. 0.6,0.7,0.7 (default: the preset's MTCNN_STEPS)")
     a = ap.parse_args()
+    overrides = {k: v for k, v in (("profile_score", a.profile_score), ("profile_neighbours", a.profile_neighbours),
+                                   ("steps_threshold", a.steps and [float(x) for x in a.steps.split(",")]))
+                 if v is not None}
     data = Path(a.shared) / "data"
     base = make_detector(a.preset, True)
-    det = make_detector(a.preset, a.baseline)
+    det = make_detector(a.preset, a.baseline, overrides)
     print(f"detector: {det.metadata()}")
     sets = a.sets.split(",")
     t0 = time.perf_counter()
     if "pointing04" in sets:
-        pointing04(a.preset, a.baseline, data / "pose/pointing04", a.split, a.jobs)
+        pointing04(a.preset, a.baseline, overrides, data / "pose/pointing04", a.split, a.jobs)
     if "umist" in sets:
         umist(det, data / "faces_extra/face_databases_yuzhounh/UMIST")
     if "whenet" in sets:

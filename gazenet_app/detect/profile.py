@@ -3,9 +3,7 @@
 MTCNN's P-Net rarely proposes a face turned 75-90 degrees, so the MTCNN detector asks this cascade for
 candidate squares there and keeps only those its own O-Net confirms (gazenet_app.detect.mtcnn). The cascade
 runs on the grey frame without histogram equalisation (equalising lost a third of UMIST's profiles, measured
-by scripts/profile_detection.py's sets) and on a copy no larger than `max_side`, so its cost stays bounded. One
-neighbour is enough (`min_neighbors=1`): O-Net judges every candidate, and the faces only a single window hits are
-the hard full profiles (UMIST 368 -> 373 of 380 found, no new box on the group photos or Pointing'04 train).
+by scripts/profile_detection.py's sets) and on a copy no larger than `max_side`, so its cost stays bounded.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ __all__ = ["ProfileCascade", "square_boxes"]
 class ProfileCascade:
     """Square candidate boxes of profile faces from haarcascade_profileface.xml, run on the frame and its mirror."""
 
-    def __init__(self, min_face: int, max_side: int = 640, scale_factor: float = 1.1, min_neighbors: int = 1) -> None:
+    def __init__(self, min_face: int, max_side: int = 640, scale_factor: float = 1.1, min_neighbors: int = 2) -> None:
         path = os.path.join(cv2.data.haarcascades, "haarcascade_profileface.xml")
         self._clf = cv2.CascadeClassifier(path)
         if self._clf.empty():

@@ -110,3 +110,13 @@ def test_cascade_candidates_map_mirror_and_downscale_back_to_frame_squares():
     assert cascade.candidates(rgb).tolist() == [[700.0, 40.0, 800.0, 140.0]]
     cascade._clf = _FakeCascade([], [])
     assert cascade.candidates(rgb).shape == (0, 4)
+
+
+def test_profile_stage_settings_are_arguments_with_measured_defaults():
+    from gazenet_app.detect.mtcnn import PROFILE_NEIGHBOURS, PROFILE_SCORE
+
+    meta = MtcnnDetector("accurate").metadata()["profile_stage"]
+    assert (meta["score_threshold"], meta["min_neighbors"]) == (PROFILE_SCORE, PROFILE_NEIGHBOURS)
+    meta = MtcnnDetector("accurate", profile_score=0.75, profile_neighbours=3).metadata()["profile_stage"]
+    assert (meta["score_threshold"], meta["min_neighbors"]) == (0.75, 3)
+    assert MtcnnDetector("accurate", profile_score=0.95).metadata()["profile_stage"]["score_threshold"] == 0.9
