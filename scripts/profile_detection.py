@@ -11,7 +11,7 @@
   P/R/O cuts, no profile stage: the detector before the profile work) overlaps; `--crops DIR` writes each one
   (with context) for judging by eye.
 Usage: PYTHONPATH=. python scripts/profile_detection.py [--split train|test] [--preset accurate] [--crops DIR]
-       [--profile-score F] [--profile-neighbours N] [--steps P,R,O]   (the settings sweep of docs/detection.md)
+       [--profile-score F] [--profile-neighbours N] [--profile-max-side PX] [--steps P,R,O]   (the settings sweep of docs/detection.md)
 """
 
 from __future__ import annotations
@@ -161,9 +161,11 @@ def main() -> None:
     ap.add_argument("--crops", type=Path, default=None, help="write the group photos' unmatched boxes here")
     ap.add_argument("--profile-score", type=float, help="O-Net cut for profile-stage faces (default PROFILE_SCORE)")
     ap.add_argument("--profile-neighbours", type=int, help="Haar cascade neighbours (default PROFILE_NEIGHBOURS)")
+    ap.add_argument("--profile-max-side", type=int, help="size of the copy the cascade scans (default PROFILE_MAX_SIDE)")
     ap.add_argument("--steps", help="P,R,O-Net score cuts, e.g. 0.6,0.7,0.7 (default: the preset's MTCNN_STEPS)")
     a = ap.parse_args()
     overrides = {k: v for k, v in (("profile_score", a.profile_score), ("profile_neighbours", a.profile_neighbours),
+                                   ("profile_max_side", a.profile_max_side),
                                    ("steps_threshold", a.steps and [float(x) for x in a.steps.split(",")]))
                  if v is not None}
     data = Path(a.shared) / "data"

