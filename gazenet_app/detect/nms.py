@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["box_iou", "box_ios", "nms", "suppress_nested"]
+__all__ = ["box_iou", "box_ios", "nms", "suppress_nested", "suppress_beside"]
 
 
 def _areas_and_intersections(a: np.ndarray, b: np.ndarray):
@@ -76,5 +76,23 @@ def suppress_nested(boxes: np.ndarray, ios_threshold: float = 0.6) -> np.ndarray
     kept: list = []
     for i in order:
         if not any(ios[i, j] >= ios_threshold for j in kept):
+            kept.append(int(i))
+    return np.asarray(sorted(kept), dtype=np.int64)
+
+
+def suppress_beside(boxes: np.ndarray, side_ratio: float = 0.5, reach: float = 0.25) -> np.ndarray:
+    """Indices of the boxes kept when every small box lying against a bigger one is dropped: a box whose side
+    (square root of its area) is at most `side_ratio` of another's and which lies, by at least half its area,
+    within that box grown by `reach` of its side on every edge is part of that head (an ear, a lock of hair, a
+    hand on it), not a face of its own. Bigger boxes are judged first; kept indices come in input order."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    side = np.sqrt(area)
+    grown = boxes + np.outer(reach * side, [-1.0, -1.0, 1.0, 1.0])
+    _, _, inter = _areas_and_intersections(boxes, grown)
+    kept: list = []
+    for i in np.argsort(-area, kind="stable"):
+        against = [j for j in kept if side[i] <= side_ratio * side[j] and inter[i, j] >= 0.5 * area[i] > 0]
+        if not against:
             kept.append(int(i))
     return np.asarray(sorted(kept), dtype=np.int64)

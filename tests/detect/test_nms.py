@@ -71,3 +71,16 @@ def test_suppress_nested_drops_the_inner_box_whatever_its_position_in_the_list()
     half_in = [150, 100, 250, 220]
     assert suppress_nested(np.array([face, half_in])).tolist() == [0, 1]
     assert suppress_nested(np.zeros((0, 4))).tolist() == []
+
+
+def test_suppress_beside_drops_a_small_box_against_a_bigger_face_only():
+    from gazenet_app.detect.nms import suppress_beside
+
+    face = [100, 100, 200, 200]
+    ear = [205, 130, 240, 175]        # a third of the face's side, just right of it
+    far = [300, 130, 335, 175]        # the same size, a face's width away: a small face of its own
+    neighbour = [100, 205, 185, 290]  # against the face but nearly as big: another person
+    boxes = np.array([ear, face, far, neighbour], dtype=float)
+    assert suppress_beside(boxes).tolist() == [1, 2, 3]
+    assert suppress_beside(boxes, reach=0.0).tolist() == [0, 1, 2, 3]  # not reaching the face: kept
+    assert suppress_beside(np.zeros((0, 4))).tolist() == []

@@ -48,6 +48,13 @@ def test_a_box_over_the_glasses_inside_a_face_is_not_a_second_face():
     assert [b.as_tuple() for b in boxes] == [(100.0, 100.0, 200.0, 220.0)]
 
 
+def test_an_ear_beside_a_face_is_not_a_second_face():
+    det = MtcnnDetector("accurate", profile=True)
+    _Stub(det, [FACE, [205, 140, 240, 185, 0.95]], [])
+    assert [b.as_tuple() for b in det.detect(FRAME)] == [(100.0, 100.0, 200.0, 220.0)]
+    assert det.metadata()["beside"] == {"side_ratio": 0.5, "reach": 0.25}
+
+
 def test_accurate_confirms_only_candidates_outside_mtcnns_faces():
     det = MtcnnDetector("accurate")
     profile = [400, 150, 500, 250]
