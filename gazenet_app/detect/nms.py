@@ -65,19 +65,23 @@ def box_ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(smaller > 0, inter / np.maximum(smaller, 1e-12), 0.0)
 
 
+def _drop_parts(area: np.ndarray, part_of) -> np.ndarray:
+    """Indices kept when, biggest box first, every box that is `part_of(i, j)` a bigger kept box j is dropped
+    (so the outermost box of a head survives); kept indices come in input order."""
+    kept: list = []
+    for i in np.argsort(-area, kind="stable"):
+        if not any(part_of(i, j) for j in kept):
+            kept.append(int(i))
+    return np.asarray(sorted(kept), dtype=np.int64)
+
+
 def suppress_nested(boxes: np.ndarray, ios_threshold: float = 0.6) -> np.ndarray:
     """Indices of the boxes kept when every box lying inside a bigger one (intersection over its own area >=
     `ios_threshold`) is dropped: a second box over part of a face (its glasses, its eye) is not a second face.
     Bigger boxes are judged first, so the outermost box of a nest survives; kept indices come in input order."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    order = np.argsort(-area, kind="stable")
+    area, _, _ = _areas_and_intersections(boxes, boxes)
     ios = box_ios(boxes, boxes)
-    kept: list = []
-    for i in order:
-        if not any(ios[i, j] >= ios_threshold for j in kept):
-            kept.append(int(i))
-    return np.asarray(sorted(kept), dtype=np.int64)
+    return _drop_parts(area, lambda i, j: ios[i, j] >= ios_threshold)
 
 
 def suppress_beside(boxes: np.ndarray, side_ratio: float = 0.5, reach: float = 0.25) -> np.ndarray:
@@ -86,13 +90,8 @@ def suppress_beside(boxes: np.ndarray, side_ratio: float = 0.5, reach: float = 0
     within that box grown by `reach` of its side on every edge is part of that head (an ear, a lock of hair, a
     hand on it), not a face of its own. Bigger boxes are judged first; kept indices come in input order."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    side = np.sqrt(area)
+    side = np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
     grown = boxes + np.outer(reach * side, [-1.0, -1.0, 1.0, 1.0])
-    _, _, inter = _areas_and_intersections(boxes, grown)
-    kept: list = []
-    for i in np.argsort(-area, kind="stable"):
-        against = [j for j in kept if side[i] <= side_ratio * side[j] and inter[i, j] >= 0.5 * area[i] > 0]
-        if not against:
-            kept.append(int(i))
-    return np.asarray(sorted(kept), dtype=np.int64)
+    area, _, inter = _areas_and_intersections(boxes, grown)
+    return _drop_parts(area, lambda i, j: area[i] > 0 and side[i] <= side_ratio * side[j]
+                       and inter[i, j] >= 0.5 * area[i])
