@@ -118,7 +118,7 @@ def _label_text(face: FaceResult, show_angles: bool) -> str:
             text += " out of range"
         else:
             p = face.pose
-            text += " " + " ".join(f"{k}{int(round(v)) or 0:+d}" for k, v in zip("ypr", (p.yaw, p.pitch, p.roll)))
+            text += " " + " ".join(f"{k}{int(round(v)):+d}" for k, v in zip("ypr", (p.yaw, p.pitch, p.roll)))
     return text
 
 
