@@ -8,10 +8,11 @@
 - whenet_turn.jpg as its 2x4 panels: boxes per panel; the full profile is panel 6 (bottom row, second), the
   back of the head panels 3, 4 and 5.
 - Group photos (../shared/data/faces/*.jpg): boxes of the detector that no box of MTCNN alone (the paper's
-  P/R/O cuts, no profile stage: the detector before the profile work) overlaps; `--crops DIR` writes each one
+  P/R/O cuts, no second pass, no profile stage: the detector before the profile work) overlaps; `--crops DIR` writes each one
   (with context) for judging by eye.
 Usage: PYTHONPATH=. python scripts/profile_detection.py [--split train|test] [--preset accurate] [--crops DIR]
-       [--profile-score F] [--profile-neighbours N] [--profile-max-side PX] [--steps P,R,O]   (the settings sweep of docs/detection.md)
+       [--profile-score F] [--profile-neighbours N] [--profile-max-side PX] [--steps P,R,O]
+       [--second-steps P,R,O|none]   (the settings sweep of docs/detection.md)
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def make_detector(preset: str, baseline: bool, overrides: Optional[dict] = None)
     """The default detector (with `overrides` of MtcnnDetector's settings: the sweep of docs/detection.md), or
     MTCNN alone as it was before the profile stage (the paper's P/R/O cuts)."""
     if baseline:
-        return get_detector("mtcnn", preset, profile=False, steps_threshold=(0.6, 0.7, 0.7))
+        return get_detector("mtcnn", preset, profile=False, second_pass=False, steps_threshold=(0.6, 0.7, 0.7))
     return get_detector(None, preset, **(overrides or {}))
 
 
@@ -163,11 +164,17 @@ def main() -> None:
     ap.add_argument("--profile-neighbours", type=int, help="Haar cascade neighbours (default PROFILE_NEIGHBOURS)")
     ap.add_argument("--profile-max-side", type=int, help="size of the copy the cascade scans (default PROFILE_MAX_SIDE)")
     ap.add_argument("--steps", help="P,R,O-Net score cuts, e.g. 0.6,0.7,0.7 (default: the preset's MTCNN_STEPS)")
+    ap.add_argument("--second-steps", help="the second pass's P,R,O-Net cuts on frames where the first finds no face, "
+                                           "or 'none' (default: the preset's SECOND_PASS_STEPS)")
     a = ap.parse_args()
     overrides = {k: v for k, v in (("profile_score", a.profile_score), ("profile_neighbours", a.profile_neighbours),
                                    ("profile_max_side", a.profile_max_side),
                                    ("steps_threshold", a.steps and [float(x) for x in a.steps.split(",")]))
                  if v is not None}
+    if a.second_steps == "none":
+        overrides["second_pass"] = False
+    elif a.second_steps:
+        overrides["second_steps"] = [float(x) for x in a.second_steps.split(",")]
     data = Path(a.shared) / "data"
     base = make_detector(a.preset, True)
     det = make_detector(a.preset, a.baseline, overrides)

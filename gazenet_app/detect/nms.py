@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["box_iou", "box_ios", "nms", "suppress_nested", "suppress_beside"]
+__all__ = ["box_iou", "box_ios", "nms", "grown_boxes", "suppress_nested", "suppress_beside"]
 
 
 def _areas_and_intersections(a: np.ndarray, b: np.ndarray):
@@ -65,6 +65,14 @@ def box_ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(smaller > 0, inter / np.maximum(smaller, 1e-12), 0.0)
 
 
+def grown_boxes(boxes: np.ndarray, reach: float) -> np.ndarray:
+    """Each (x1, y1, x2, y2) box grown on every edge by `reach` times its side (square root of its area): the
+    region of the head around a face box (ears, hair, chin and neck lie in it)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    side = np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
+    return boxes + np.outer(reach * side, [-1.0, -1.0, 1.0, 1.0])
+
+
 def _drop_parts(area: np.ndarray, part_of) -> np.ndarray:
     """Indices kept when, biggest box first, every box that is `part_of(i, j)` a bigger kept box j is dropped
     (so the outermost box of a head survives); kept indices come in input order."""
@@ -91,7 +99,6 @@ def suppress_beside(boxes: np.ndarray, side_ratio: float = 0.5, reach: float = 0
     hand on it), not a face of its own. Bigger boxes are judged first; kept indices come in input order."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     side = np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
-    grown = boxes + np.outer(reach * side, [-1.0, -1.0, 1.0, 1.0])
-    area, _, inter = _areas_and_intersections(boxes, grown)
+    area, _, inter = _areas_and_intersections(boxes, grown_boxes(boxes, reach))
     return _drop_parts(area, lambda i, j: area[i] > 0 and side[i] <= side_ratio * side[j]
                        and inter[i, j] >= 0.5 * area[i])

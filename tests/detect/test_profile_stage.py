@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gazenet_app.detect.mtcnn import MtcnnDetector
+from gazenet_app.detect.mtcnn import MTCNN_STEPS, PROFILE_CLEARANCE, SECOND_PASS_STEPS, MtcnnDetector
 from gazenet_app.detect.profile import ProfileCascade
 
 
@@ -16,16 +16,26 @@ def _points(boxes: np.ndarray) -> np.ndarray:
 
 
 class _Stub:
-    """Replaces the three MTCNN stages, the cascade and O-Net with fixed boxes; counts the cascade's calls."""
+    """Replaces the three MTCNN stages, the cascade and O-Net with fixed boxes; records the MTCNN passes' cuts and
+    counts the cascade's calls. `second_boxes`: what a pass with other cuts than the first finds."""
 
-    def __init__(self, det: MtcnnDetector, mtcnn_boxes, candidates, onet_score: float = 0.99) -> None:
+    def __init__(self, det: MtcnnDetector, mtcnn_boxes, candidates, onet_score: float = 0.99,
+                 second_boxes=()) -> None:
         self.mtcnn = np.array(mtcnn_boxes, dtype=float).reshape(-1, 5)
+        self.second = np.array(second_boxes, dtype=float).reshape(-1, 5)
         self.cand = np.array(candidates, dtype=float).reshape(-1, 4)
         self.cascade_calls = 0
+        self.passes = []
         self.confirmed = None
-        det._stages = lambda rgb: (self.mtcnn, _points(self.mtcnn))
-        det._profile.candidates = self._candidates
+        det._stages = self._stages
+        if det._profile is not None:
+            det._profile.candidates = self._candidates
         det._confirm = lambda rgb, c: self._confirm(c, onet_score)
+
+    def _stages(self, rgb, steps):
+        self.passes.append(tuple(steps))
+        boxes = self.mtcnn if len(self.passes) == 1 else self.second
+        return boxes, _points(boxes)
 
     def _candidates(self, rgb):
         self.cascade_calls += 1
@@ -92,8 +102,40 @@ def test_live_runs_the_profile_stage_only_on_frames_without_a_face():
 def test_profile_off_and_metadata():
     det = MtcnnDetector("accurate", profile=False)
     assert det.metadata()["profile_stage"] is None
+    assert det.metadata()["second_pass_steps"] == list(SECOND_PASS_STEPS["accurate"])
     meta = MtcnnDetector("live").metadata()
     assert meta["profile_stage"]["where"] == "empty" and meta["steps_threshold"] == [0.6, 0.7, 0.7]
+    assert meta["second_pass_steps"] is None
+
+
+def test_the_lower_cuts_run_only_on_frames_where_the_papers_find_no_face():
+    det = MtcnnDetector("accurate", profile=False)
+    profile = [400, 150, 500, 250, 0.95]
+    stub = _Stub(det, [FACE], [], second_boxes=[profile])
+    assert [b.as_tuple() for b in det.detect(FRAME)] == [(100.0, 100.0, 200.0, 220.0)]
+    assert stub.passes == [MTCNN_STEPS["accurate"]]  # a face found: no second pass, no box from lower cuts
+    stub = _Stub(det, [], [], second_boxes=[profile])
+    assert [b.as_tuple() for b in det.detect(FRAME)] == [(400.0, 150.0, 500.0, 250.0)]
+    assert stub.passes == [MTCNN_STEPS["accurate"], SECOND_PASS_STEPS["accurate"]]
+    assert SECOND_PASS_STEPS["accurate"][:2] < MTCNN_STEPS["accurate"][:2]
+
+
+def test_no_second_pass_in_live_or_when_turned_off():
+    for det in (MtcnnDetector("live", profile=False), MtcnnDetector("accurate", profile=False, second_pass=False)):
+        stub = _Stub(det, [], [], second_boxes=[[400, 150, 500, 250, 0.95]])
+        assert det.detect(FRAME[:240, :320]) == [] and len(stub.passes) == 1
+
+
+def test_a_profile_candidate_under_a_face_is_its_neck_not_a_face():
+    det = MtcnnDetector("accurate")
+    side = np.sqrt(100 * 120)
+    neck = [110, 220 + 0.1 * side, 190, 220 + 0.1 * side + 90]  # just below the chin: half of it within clearance
+    far = [110, 220 + 0.6 * side, 190, 220 + 0.6 * side + 90]  # a face further down, clear of the face's head
+    assert 0.4 < PROFILE_CLEARANCE < 0.6
+    stub = _Stub(det, [FACE], [neck, far])
+    boxes = det.detect(FRAME)
+    assert stub.confirmed.tolist() == [far]
+    assert len(boxes) == 2
 
 
 class _FakeCascade:

@@ -116,8 +116,9 @@ def test_umist_head_turn_keeps_one_id_with_a_box_in_every_frame(umist_turn):
     from gazenet_app.detect.registry import get_detector
 
     frames, centres, bg = umist_turn
-    # MTCNN alone (the paper's cuts, no profile stage), which misses the profiles, so the follower must carry them
-    det = get_detector("mtcnn", "accurate", profile=False, steps_threshold=(0.6, 0.7, 0.7))
+    # MTCNN alone (the paper's cuts, no second pass, no profile stage), which misses the profiles, so the follower
+    # must carry them
+    det = get_detector("mtcnn", "accurate", profile=False, second_pass=False, steps_threshold=(0.6, 0.7, 0.7))
     tr = FaceTracker()
     followed = 0
     for f, c in zip(frames, centres):
