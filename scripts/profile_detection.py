@@ -1,17 +1,17 @@
 """Does the default detector find sideways faces, and at what cost in false positives? Figures for docs/detection.md.
 
-- Pointing'04 (|pitch| <= 30, `--split train` = persons 01-09, `test` = the held-out persons 10-12): share of
-  photos where a face is found, per |yaw| band. Found: a box covering >= half of the database's face box, of
-  0.5-3x its size (the database box is the tight front of the face; detectors box the whole face).
-  "Other boxes": boxes that find nothing (each photo shows one person).
+- Pointing'04 (|pitch| <= 30, or up to `--max-pitch`; `--split train` = persons 01-09, `test` = the held-out
+  persons 10-12): share of photos where a face is found, per |yaw| band. Found: a box covering >= half of the
+  database's face box, of 0.5-3x its size (the database box is the tight front of the face; detectors box the
+  whole face). "Other boxes": boxes that find nothing (each photo shows one person).
 - UMIST (380 images, each upscaled 2x and centred on a 300x300 grey canvas): found = a box centred on the photo.
 - whenet_turn.jpg as its 2x4 panels: boxes per panel; the full profile is panel 6 (bottom row, second), the
   back of the head panels 3, 4 and 5.
 - Group photos (../shared/data/faces/*.jpg): boxes of the detector that no box of MTCNN alone (the paper's
-  P/R/O cuts, no second pass, no profile stage: the detector before the profile work) overlaps; `--crops DIR` writes each one
-  (with context) for judging by eye.
-Usage: PYTHONPATH=. python scripts/profile_detection.py [--split train|test] [--preset accurate] [--crops DIR]
-       [--profile-score F] [--profile-neighbours N] [--profile-max-side PX] [--steps P,R,O]
+  P/R/O cuts, no second pass, no profile stage: the detector before the profile work) overlaps; `--crops DIR`
+  writes each one (with context) for judging by eye.
+Usage: PYTHONPATH=. python scripts/profile_detection.py [--split train|test] [--max-pitch 90] [--preset accurate]
+       [--crops DIR] [--profile-score F] [--profile-neighbours N] [--profile-max-side PX] [--steps P,R,O]
        [--second-steps P,R,O|none]   (the settings sweep of docs/detection.md)
 """
 
@@ -78,9 +78,10 @@ def _pointing04_row(job):
     return any(covers(b, truth) for b in boxes), sum(not covers(b, truth) for b in boxes)
 
 
-def pointing04(preset: str, baseline: bool, overrides: dict, root: Path, split: str, jobs: int) -> None:
+def pointing04(preset: str, baseline: bool, overrides: dict, root: Path, split: str, jobs: int,
+               max_pitch: int = 30) -> None:
     rows = [r for r in csv.DictReader(open(root / "labels.csv")) if r["split"] == split
-            and abs(int(r["pitch"])) <= 30]
+            and abs(int(r["pitch"])) <= max_pitch]
     work = [(root / r["path"], [float(r[k]) for k in ("x1", "y1", "x2", "y2")]) for r in rows]
     with Pool(jobs, initializer=_init_worker, initargs=(preset, baseline, overrides)) as pool:
         results = pool.map(_pointing04_row, work, chunksize=8)
@@ -90,7 +91,7 @@ def pointing04(preset: str, baseline: bool, overrides: dict, root: Path, split: 
         n[band] += 1
         found[band] += hit
         other += extra
-    print(f"\nPointing'04 split {split}, |pitch| <= 30 ({len(rows)} photos): face found per true |yaw| band")
+    print(f"\nPointing'04 split {split}, |pitch| <= {max_pitch} ({len(rows)} photos): face found per true |yaw| band")
     print("| |yaw| | " + " | ".join(BANDS[k] for k in (0, 15, 45, 75, 90)) + " | other boxes |")
     print("|---|---|---|---|---|---|---|")
     cells = [f"{found[b]}/{n[b]} ({100.0 * found[b] / n[b]:.1f}%)" for b in ("0", "15-30", "45-60", "75", "90")]
@@ -159,10 +160,12 @@ def main() -> None:
     ap.add_argument("--sets", default="pointing04,umist,whenet,group", help="comma-separated subset to run")
     ap.add_argument("--baseline", action="store_true", help="measure MTCNN alone instead of the default detector")
     ap.add_argument("--jobs", type=int, default=1, help="processes for Pointing'04 (same figures, sooner)")
+    ap.add_argument("--max-pitch", type=int, default=30, help="Pointing'04 photos up to this |pitch| (90: all)")
     ap.add_argument("--crops", type=Path, default=None, help="write the group photos' unmatched boxes here")
     ap.add_argument("--profile-score", type=float, help="O-Net cut for profile-stage faces (default PROFILE_SCORE)")
     ap.add_argument("--profile-neighbours", type=int, help="Haar cascade neighbours (default PROFILE_NEIGHBOURS)")
-    ap.add_argument("--profile-max-side", type=int, help="size of the copy the cascade scans (default PROFILE_MAX_SIDE)")
+    ap.add_argument("--profile-max-side", type=int,
+                    help="size of the copy the cascade scans (default PROFILE_MAX_SIDE)")
     ap.add_argument("--steps", help="P,R,O-Net score cuts, e.g. 0.6,0.7,0.7 (default: the preset's MTCNN_STEPS)")
     ap.add_argument("--second-steps", help="the second pass's P,R,O-Net cuts on frames where the first finds no face, "
                                            "or 'none' (default: the preset's SECOND_PASS_STEPS)")
@@ -182,7 +185,7 @@ def main() -> None:
     sets = a.sets.split(",")
     t0 = time.perf_counter()
     if "pointing04" in sets:
-        pointing04(a.preset, a.baseline, overrides, data / "pose/pointing04", a.split, a.jobs)
+        pointing04(a.preset, a.baseline, overrides, data / "pose/pointing04", a.split, a.jobs, a.max_pitch)
     if "umist" in sets:
         umist(det, data / "faces_extra/face_databases_yuzhounh/UMIST")
     if "whenet" in sets:
