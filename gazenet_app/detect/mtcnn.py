@@ -74,8 +74,9 @@ PROFILE_CLEARANCE = 0.5
 #: A box lying inside a bigger one by this share of its own area is part of that face (a box over the glasses).
 NESTED_IOS = 0.6
 #: A box at most this share of a face box's side, lying against it (within BESIDE_REACH of its side), is part of
-#: that head: ears and hair patches beside a face, which the lower P/R-Net cuts let through. On the group photos this
-#: drops only the ulfd_16 hair patch (none of 771 other boxes) and on Pointing'04 train persons two ears.
+#: that head: ears and hair patches beside a face, which lower P/R-Net cuts let through. Measured when those cuts ran
+#: on every frame: on the group photos it dropped only the ulfd_16 hair patch (none of 771 other boxes) and on
+#: Pointing'04 train persons two ears; it stays for the second pass and the profile stage.
 BESIDE_SIDE = 0.5
 BESIDE_REACH = 0.25
 
