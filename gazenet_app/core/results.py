@@ -13,7 +13,6 @@ Durability rules (shared by every writer):
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 import logging
@@ -27,6 +26,7 @@ import cv2
 import numpy as np
 
 from gazenet_app import __version__
+from gazenet_app.core.atomic_files import export_error, write_atomic
 from gazenet_app.core.draw import draw_frame_result
 from gazenet_app.core.errors import ExportError
 from gazenet_app.core.input_files import InputFileError, read_json_file
@@ -99,16 +99,6 @@ def sidecar_path(path: PathLike) -> Path:
     return p.with_name(p.stem + ".meta.json")
 
 
-def _export_error(action: str, path: Path, e: OSError) -> ExportError:
-    if isinstance(e, PermissionError):
-        why = "permission denied"
-    elif e.errno == errno.ENOSPC:
-        why = "no space left on the device"
-    else:
-        why = e.strerror or str(e)
-    return ExportError(f"cannot {action} {path}: {why}")
-
-
 def _fmt(v: Optional[float], digits: int) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return ""
@@ -147,7 +137,7 @@ class _IncrementalWriter:
                 self._fh = open(self.partial, "w", encoding="utf-8", newline="")
                 self._write_header()
         except OSError as e:
-            raise _export_error("write", self.partial, e) from None
+            raise export_error("write", self.partial, e) from None
 
     def _write_header(self) -> None:
         pass
@@ -189,7 +179,7 @@ class _IncrementalWriter:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.partial)
         except OSError as e:
-            raise _export_error("write", self.partial, e) from None
+            raise export_error("write", self.partial, e) from None
 
     # -- writing ---------------------------------------------------------------------------------------
     def write(self, result: FrameResult) -> None:
@@ -209,7 +199,7 @@ class _IncrementalWriter:
                 self._last_sync = now
         except OSError as e:
             self._write_failed = True
-            raise _export_error("write", self.partial, e) from None
+            raise export_error("write", self.partial, e) from None
         self.frames_written += 1
 
     def _format(self, result: FrameResult) -> str:
@@ -228,7 +218,7 @@ class _IncrementalWriter:
                 fh.close()
             except OSError:
                 pass
-            raise _export_error("write", self.partial, e) from None
+            raise export_error("write", self.partial, e) from None
         fh.close()
 
     def _unfinished_message(self) -> str:
@@ -249,7 +239,7 @@ class _IncrementalWriter:
         try:
             os.replace(self.partial, self.path)
         except OSError as e:
-            raise _export_error("rename the finished file to", self.path, e) from None
+            raise export_error("rename the finished file to", self.path, e) from None
 
     def abort(self) -> None:
         """Stop without finishing: the partial stays on disk for `resume`; errors are logged, not raised."""
@@ -472,7 +462,7 @@ class VideoWriter:
             with open(self.partial, "wb"):  # surfaces PermissionError / ENOSPC as OSError
                 pass
         except OSError as e:
-            raise _export_error("write", self.partial, e) from None
+            raise export_error("write", self.partial, e) from None
         writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*self.codec), self.fps,
                                  (width, height))
         if not writer.isOpened():
@@ -510,7 +500,7 @@ class VideoWriter:
             try:
                 os.replace(self.partial, self.path)
             except OSError as e:
-                raise _export_error("rename the finished video to", self.path, e) from None
+                raise export_error("rename the finished video to", self.path, e) from None
 
     def abort(self) -> None:
         """Release (so the file stays readable) and keep the partial."""
@@ -531,25 +521,14 @@ def _json_default(value: Any) -> Any:
 
 
 def write_sidecar(path: PathLike, meta: dict) -> Path:
-    """Write a JSON document atomically (temp file, fsync, os.replace), 2-space indented with a final newline:
-    gazenet's one JSON file writer (sidecars, cards, reports, training state); ExportError naming the file."""
+    """Write a JSON document atomically (`core.atomic_files`), 2-space indented with a final newline: gazenet's one
+    JSON file writer (sidecars, cards, reports, training state); ExportError naming the file."""
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=2, sort_keys=False, default=_json_default)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
     except OSError as e:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise _export_error("write", p, e) from None
-    return p
+        raise export_error("write", p, e) from None
+    return write_atomic(p, json.dumps(meta, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
 class OutputSet:

@@ -21,7 +21,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from gazenet_app.core.errors import SourceError
+from gazenet_app.core.atomic_files import write_atomic
+from gazenet_app.core.errors import ExportError, SourceError
 from gazenet_app.core.image_limits import MAX_IMAGE_FILE_BYTES, pixel_problem, to_uint8
 from gazenet_app.core.input_files import InputFileError, read_regular_file, require_regular_file
 
@@ -112,25 +113,12 @@ def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
 def write_image(path: Union[str, os.PathLike], rgb: np.ndarray) -> Path:
     """Write an RGB image (format by extension, non-ASCII paths too); ExportError when it cannot.
 
-    Written under a temporary name and renamed, so a full disk never leaves a cut image under the final name."""
-    from gazenet_app.core.errors import ExportError
-
+    Written atomically (`core.atomic_files`), so a full disk never leaves a cut image under the final name."""
     p = Path(path)
     ok, buf = cv2.imencode(p.suffix or ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ExportError(f"cannot encode {p} (unknown image type {p.suffix!r}?)")
-    tmp = p.with_name(p.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(buf.tobytes())
-        os.replace(tmp, p)
-    except OSError as e:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
-    return p
+    return write_atomic(p, buf.tobytes())
 
 
 def _natural_key(name: str):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from gazenet_app.core.errors import ExportError
+from gazenet_app.core.atomic_files import write_atomic
 from gazenet_app.core.results import FINAL_STATUSES
 
 __all__ = ["ItemResult", "SUMMARY_NAME", "write_corpus_csv", "summary_line"]
@@ -58,14 +57,7 @@ def write_corpus_csv(path: Path, results: Sequence[ItemResult]) -> Path:
         row["seconds"] = f"{r.seconds:.2f}"
         row["load_s"] = f"{r.load_s:.2f}"
         w.writerow(row)
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
-    return path
+    return write_atomic(path, buf.getvalue())
 
 
 def summary_line(results: Sequence[ItemResult], processed: int, wall_s: float) -> str:

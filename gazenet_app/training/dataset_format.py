@@ -16,12 +16,13 @@ angles of the rotation offset applied).
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence
 
 import numpy as np
 
+from gazenet_app.core.atomic_files import write_atomic
 from gazenet_app.core.transforms import canonical_box_from_landmarks
 
 __all__ = [
@@ -68,17 +69,15 @@ def make_row(path: str, pose: Sequence[float], landmarks: np.ndarray, source: st
 
 
 def write_labels(path: Path, rows: Iterable[Dict[str, str]]) -> int:
-    """Write rows to `path` atomically (PATH.partial, then rename); returns the number of rows."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
+    """Write rows to `path` atomically (`core.atomic_files`); returns the number of rows."""
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=ALL_COLUMNS, restval="", extrasaction="raise")
+    w.writeheader()
     n = 0
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=ALL_COLUMNS, restval="", extrasaction="raise")
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-            n += 1
-    os.replace(tmp, path)
+    for r in rows:
+        w.writerow(r)
+        n += 1
+    write_atomic(path, buf.getvalue())
     return n
 
 

@@ -52,14 +52,18 @@ class _FailingFile:
 
 
 class DiskFaults:
-    """Make `core.results` fail for files whose name is `name` (or its partial): on open, on the n-th write,
-    or on the rename of the finished partial."""
+    """Make `core.results` and `core.atomic_files` (gazenet's file writers) fail for files whose name is `name` (or
+    its partial): on open, on the n-th write, or on the rename of the finished file."""
 
     def __init__(self, patch: pytest.MonkeyPatch) -> None:
-        from gazenet_app.core import results
+        from gazenet_app.core import atomic_files, results
 
-        self.results = results
+        self.writers = (results, atomic_files)
         self.monkeypatch = patch
+
+    def _patch(self, attr: str, value) -> None:
+        for module in self.writers:
+            self.monkeypatch.setattr(module, attr, value, raising=False)
 
     def on_open(self, name: str, error: str) -> None:
         make = ERRORS[error][0]
@@ -69,7 +73,7 @@ class DiskFaults:
                 raise make()
             return builtins.open(path, *args, **kwargs)
 
-        self.monkeypatch.setattr(self.results, "open", fake_open, raising=False)
+        self._patch("open", fake_open)
 
     def on_write(self, name: str, error: str, fail_at: int) -> None:
         make = ERRORS[error][0]
@@ -80,7 +84,7 @@ class DiskFaults:
                 return _FailingFile(fh, fail_at, make)
             return fh
 
-        self.monkeypatch.setattr(self.results, "open", fake_open, raising=False)
+        self._patch("open", fake_open)
 
     def on_rename(self, name: str, error: str) -> None:
         make = ERRORS[error][0]
@@ -95,7 +99,7 @@ class DiskFaults:
                     raise make()
                 return os.replace(src, dst)
 
-        self.monkeypatch.setattr(self.results, "os", OsProxy())
+        self._patch("os", OsProxy())
 
     def heal(self) -> None:
         """The disk has room again / the folder is writable again."""

@@ -21,7 +21,7 @@ def test_round_trip(tmp_path):
             make_row("images/b.jpg", (-80.0, 20.0, -1.0), LM + 3, "mtfl_lfw_5590", "lfw:y", True, "train",
                      offset_yaw=-70.0)]
     n = write_labels(tmp_path / "labels.csv", rows)
-    assert n == 2 and not (tmp_path / "labels.csv.partial").exists()
+    assert n == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv"]  # no temp file left
     back = read_labels(tmp_path / "labels.csv")
     header = (tmp_path / "labels.csv").read_text().splitlines()[0].split(",")
     assert header[:len(LABEL_COLUMNS)] == LABEL_COLUMNS
