@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGroupBox, QLabel, QLineEdit, QMessageBox, QSpinBox, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-__all__ = ["CameraChoice", "CameraDialog", "FileDialogs", "AboutDialog", "PreferencesDialog", "IMAGE_FILTER",
-           "VIDEO_FILTER"]
+from gazenet_app.core.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from gazenet_app.model_zoo.store import CHECKPOINT_SUFFIXES
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
-VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
-WEIGHTS_FILTER = "Pose weights (*.params *.json *.pkl *.pth);;All files (*)"
-CSV_FILTER = "Annotations (*.csv);;All files (*)"
+__all__ = ["CameraChoice", "CameraDialog", "FileDialogs", "AboutDialog", "PreferencesDialog", "IMAGE_FILTER",
+           "VIDEO_FILTER", "MEDIA_FILTER", "name_filter"]
+
+
+def name_filter(label: str, suffixes: Iterable[str]) -> str:
+    """A Qt file-dialog name filter, `Label (*.a *.b)`, from a list of suffixes kept elsewhere."""
+    return f"{label} ({' '.join('*' + s for s in sorted(suffixes))})"
+
+
+ALL_FILES = "All files (*)"
+#: What the app opens, from the lists that decide it (core.video, model_zoo.store): never a second copy.
+IMAGES = name_filter("Images", IMAGE_EXTENSIONS)
+VIDEOS = name_filter("Videos", VIDEO_EXTENSIONS)
+IMAGE_FILTER = ";;".join((IMAGES, ALL_FILES))
+VIDEO_FILTER = ";;".join((VIDEOS, ALL_FILES))
+MEDIA_FILTER = ";;".join((name_filter("Images and videos", IMAGE_EXTENSIONS | VIDEO_EXTENSIONS), IMAGES, VIDEOS,
+                          ALL_FILES))
+#: A model card or its .params, or an original PyTorch checkpoint (converted in memory).
+WEIGHTS_FILTER = ";;".join((name_filter("Pose weights", (".params", ".json") + CHECKPOINT_SUFFIXES), ALL_FILES))
+CSV_FILTER = ";;".join((name_filter("Annotations", (".csv",)), ALL_FILES))
 
 RESOLUTIONS = [("camera default", None), ("640 × 480", (640, 480)), ("1280 × 720", (1280, 720)),
                ("1920 × 1080", (1920, 1080)), ("320 × 240", (320, 240))]
@@ -42,9 +58,7 @@ class FileDialogs:
 
     @classmethod
     def open_any(cls, parent: QWidget, folder: str) -> List[str]:
-        both = ("Images and videos (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.mp4 *.avi *.mov *.mkv *.webm "
-                "*.m4v *.mpg *.mpeg *.wmv);;" + IMAGE_FILTER.split(";;")[0] + ";;" + VIDEO_FILTER)
-        files, _ = QFileDialog.getOpenFileNames(parent, "Open", folder, both)
+        files, _ = QFileDialog.getOpenFileNames(parent, "Open", folder, MEDIA_FILTER)
         return list(files)
 
     @classmethod
