@@ -171,15 +171,7 @@ class _IncrementalWriter:
         raise NotImplementedError
 
     def _rewrite_partial(self, lines: List[str]) -> None:
-        tmp = self.partial.with_name(self.partial.name + ".tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                fh.write("".join(line + "\n" for line in lines))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.partial)
-        except OSError as e:
-            raise export_error("write", self.partial, e) from None
+        write_atomic(self.partial, "".join(line + "\n" for line in lines))
 
     # -- writing ---------------------------------------------------------------------------------------
     def write(self, result: FrameResult) -> None:
